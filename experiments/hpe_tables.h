@@ -1,0 +1,87 @@
+// The chapter-3 head-pose tables (P1 Tables 2-4, P2 Table I) as named experiments, and the
+// logic they share:
+//   - a synthetic SOURCE set and a synthetic TARGET-domain stand-in, generated in-process through
+//     synth's library into <runs root>/_datasets/<name>_<config hash>/ (resumable, reused by every
+//     experiment with the same generator config);
+//   - the target stand-in differs from the source as real data would: another seed range
+//     (disjoint identities), real photographs as backgrounds, another pose distribution, fewer
+//     render samples, and camera-like degradation of the loaded crops (sensor noise, blur, JPEG);
+//   - FSA-Net trained on the source, cached in <runs root>/_models/<key>/ keyed by the source
+//     dataset and the training config, so Tables 3 and 4 evaluate / fine-tune the same model.
+// Paper scale needs the real datasets (BIWI): those runs fail at once naming `data.biwi_root`.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/results/results.h"
+#include "experiments/runner.h"
+#include "hpe/evaluation.h"
+#include "hpe/pose_data.h"
+
+namespace synface::experiments {
+
+// Camera-like degradation of 64x64 face crops (BGR, in place): Gaussian blur (sigma in pixels of
+// the crop; 0 = none), additive Gaussian sensor noise (std on the 0-255 scale), then JPEG
+// re-encoding (quality 1-100; 0 = none). Deterministic in `seed` and the sample index.
+struct Degradation {
+  double blur_sigma_px = 0;
+  double noise_std = 0;
+  int jpeg_quality = 0;
+  uint64_t seed = 0;
+};
+void DegradeSet(hpe::PoseSet& set, const Degradation& degradation);
+
+// Generates (or completes, or reuses) the synth dataset described by `config_files` (paths
+// relative to the runfiles' synface/ or absolute) plus `overrides` with `count` samples, under
+// <runs_root>/_datasets/<tag>_<hash of the resolved generator config>/. Returns its folder.
+std::filesystem::path EnsureSynthDataset(const std::filesystem::path& runs_root,
+                                         const std::string& tag,
+                                         const std::vector<std::string>& config_files,
+                                         const std::vector<std::string>& overrides, int64_t count,
+                                         int threads);
+
+// Reads a synth dataset's samples (synth's label JSON fields) and loads 64x64 FSA-Net crops.
+hpe::PoseSet LoadSynthPoseSet(const std::filesystem::path& dataset_dir, int threads);
+
+// Declares the keys every hpe table experiment shares (data.*, source.*, target.*, train.*).
+void DeclareHpeDataKeys(core::config::Schema& schema);
+
+// Paper scale: throws core::Error naming data.biwi_root when it is unset or absent.
+void RequireRealDataOrThrow(const ExperimentContext& ctx);
+
+// <runs root> = the folder holding runs/<experiment>/<run id>/.
+std::filesystem::path RunsRoot(const ExperimentContext& ctx);
+
+struct HpeData {
+  std::filesystem::path source_dir, target_dir;
+  hpe::PoseSet source;             // training part of the synthetic source set
+  hpe::PoseSet validation;         // held-out part of the source (best-model selection, as P1)
+  hpe::PoseSet target;             // the degraded target-domain stand-in
+  core::results::DataSource data;  // description naming what stands in for what
+};
+// Generates / loads both sets as configured.
+HpeData PrepareHpeData(const ExperimentContext& ctx);
+
+struct CachedModel {
+  std::filesystem::path model_file;
+  std::string key;
+  double train_seconds = 0;  // of the run that trained it
+  int64_t steps = 0;
+  bool reused = false;
+};
+// Trains FSA-Net (train.architecture) on data.source with best-model selection on
+// data.validation, or reuses the model cached for the same source dataset and training keys.
+CachedModel EnsureSyntheticModel(const ExperimentContext& ctx, const HpeData& data);
+
+// A result row with yaw/pitch/roll (and mae when `with_mae`) columns.
+core::results::ResultRow MaeRow(const std::string& id, const hpe::PoseMae& mae, bool with_mae,
+                                const std::string& note);
+
+Experiment P1Table2SyntheticExperiment(const std::string& name);
+Experiment P1Table3NarrowRangeExperiment(const std::string& name);
+Experiment P1Table4TransferExperiment(const std::string& name);
+
+}  // namespace synface::experiments
