@@ -157,14 +157,16 @@ Appearance SampleAppearance(core::data::Rng& rng, const AppearanceOptions& optio
     throw core::MakeError("appearance: tone_min {} > tone_max {}", options.tone_min,
                           options.tone_max);
   Appearance a;
-  a.tone = std::clamp(static_cast<float>(rng.Uniform(options.tone_min, options.tone_max)), 0.0f, 1.0f);
+  a.tone =
+      std::clamp(static_cast<float>(rng.Uniform(options.tone_min, options.tone_max)), 0.0f, 1.0f);
   a.haemoglobin = static_cast<float>(rng.Uniform(options.haemoglobin_min, options.haemoglobin_max));
   a.skin_albedo = SkinAlbedo(a.tone, a.haemoglobin);
   // Lips: redder and darker than the skin around them.
   const Vec3 lip_factor(static_cast<float>(rng.Uniform(0.82, 0.95)),
                         static_cast<float>(rng.Uniform(0.50, 0.62)),
                         static_cast<float>(rng.Uniform(0.55, 0.68)));
-  a.lip_albedo = a.skin_albedo.cwiseProduct(lip_factor) * static_cast<float>(rng.Uniform(0.85, 1.05));
+  a.lip_albedo =
+      a.skin_albedo.cwiseProduct(lip_factor) * static_cast<float>(rng.Uniform(0.85, 1.05));
   a.cheek_albedo = a.skin_albedo.cwiseProduct(Vec3(1.04f, 0.82f, 0.85f)).cwiseMin(1.0f);
   a.cheek_redness = static_cast<float>(rng.Uniform(0.0, 0.6));
 
@@ -172,8 +174,8 @@ Appearance SampleAppearance(core::data::Rng& rng, const AppearanceOptions& optio
   const std::array<float, 6> hair_default =
       deep ? std::array<float, 6>{0.60f, 0.30f, 0.07f, 0.0f, 0.0f, 0.03f}
            : std::array<float, 6>{0.20f, 0.30f, 0.20f, 0.15f, 0.07f, 0.08f};
-  a.hair_colour = static_cast<HairColour>(
-      Draw(rng, options.hair_probabilities.value_or(hair_default)));
+  a.hair_colour =
+      static_cast<HairColour>(Draw(rng, options.hair_probabilities.value_or(hair_default)));
   a.hair_albedo = Jitter(rng, HairBase(a.hair_colour), 0.8f, 1.2f);
   a.brow_albedo = a.hair_colour == HairColour::kGrey
                       ? Jitter(rng, HairBase(HairColour::kDarkBrown), 0.9f, 1.3f)
@@ -183,8 +185,8 @@ Appearance SampleAppearance(core::data::Rng& rng, const AppearanceOptions& optio
   const std::array<float, 6> iris_default =
       deep ? std::array<float, 6>{0.60f, 0.30f, 0.07f, 0.01f, 0.01f, 0.01f}
            : std::array<float, 6>{0.35f, 0.20f, 0.10f, 0.08f, 0.17f, 0.10f};
-  a.iris_colour = static_cast<IrisColour>(
-      Draw(rng, options.iris_probabilities.value_or(iris_default)));
+  a.iris_colour =
+      static_cast<IrisColour>(Draw(rng, options.iris_probabilities.value_or(iris_default)));
   a.iris_albedo = Jitter(rng, IrisBase(a.iris_colour), 0.8f, 1.2f);
   a.pupil_fraction = static_cast<float>(rng.Uniform(0.25, 0.45));
 
@@ -194,7 +196,8 @@ Appearance SampleAppearance(core::data::Rng& rng, const AppearanceOptions& optio
   a.gum_albedo = Jitter(rng, Vec3(0.50f, 0.14f, 0.14f), 0.8f, 1.1f);
   a.mouth_interior_albedo = Jitter(rng, Vec3(0.12f, 0.025f, 0.025f), 0.8f, 1.2f);
 
-  a.skin = {static_cast<float>(rng.Uniform(0.35, 0.6)), static_cast<float>(rng.Uniform(0.022, 0.035))};
+  a.skin = {static_cast<float>(rng.Uniform(0.35, 0.6)),
+            static_cast<float>(rng.Uniform(0.022, 0.035))};
   a.sclera = {0.15f, 0.035f};
   a.cornea = {0.06f, 0.04f};
   a.teeth = {0.3f, 0.04f};
@@ -256,7 +259,7 @@ void ApplyAppearance(const Appearance& a, HeadInstance* head) {
   head->vertex_albedo.assign(n, Vec3::Zero());
   for (int v = 0; v < n; ++v) {
     const Eigen::Vector3f& p = mesh.positions[v];
-    Vec3 c;
+    Vec3 c = Vec3::Zero();
     switch (tissue[v]) {
       case Tissue::kSkin: {
         float wave = 0.0f;

@@ -1,18 +1,18 @@
-// The look of a head, drawn from the sample's random stream: skin albedo over a wide range of tones,
-// regional tints (lips, brows, cheeks), roughness/specular, iris, sclera, teeth, hair colours; and
-// the per-vertex painting of any HeadInstance with it.
+// The look of a head, drawn from the sample's random stream: skin albedo over a wide range of
+// tones, regional tints (lips, brows, cheeks), roughness/specular, iris, sclera, teeth, hair
+// colours; and the per-vertex painting of any HeadInstance with it.
 //
 // Skin albedo model (linear RGB), two chromophore axes in the Beer-Lambert form
 //     albedo(m, h) = A_light * exp(-(m - m_light) * s_mel) * exp(-(h - 0.5) * s_hb)
 //   melanin index m = 0.1 + 0.9 * tone, tone in [0, 1] (0 = very light, 1 = very deep);
 //   A_light and s_mel are fixed by two measured skin reflectances: the "light skin" and "dark skin"
-//   patches of the X-Rite ColorChecker (designed to match human skin reflectance spectra), BabelColor's
-//   averaged sRGB (194, 150, 130) and (115, 82, 68), decoded to linear RGB, placed at m = 0.2 and
-//   m = 0.6. tone 0 then gives linear (0.72, 0.42, 0.31) (sRGB 221, 173, 151), tone 1 gives
-//   (0.054, 0.023, 0.015) (sRGB 65, 42, 32).
-//   haemoglobin index h in [0, 1] (0.5 typical) with s_hb = (0.05, 0.60, 0.40): blood absorbs
-//   strongly in green, less in blue (where melanin already absorbs) and hardly in red, the shape of
-//   oxy-haemoglobin's absorption (Prahl's tabulated molar extinction) seen through the RGB bands.
+//   patches of the X-Rite ColorChecker (designed to match human skin reflectance spectra),
+//   BabelColor's averaged sRGB (194, 150, 130) and (115, 82, 68), decoded to linear RGB, placed at
+//   m = 0.2 and m = 0.6. tone 0 then gives linear (0.72, 0.42, 0.31) (sRGB 221, 173, 151), tone 1
+//   gives (0.054, 0.023, 0.015) (sRGB 65, 42, 32). haemoglobin index h in [0, 1] (0.5 typical) with
+//   s_hb = (0.05, 0.60, 0.40): blood absorbs strongly in green, less in blue (where melanin already
+//   absorbs) and hardly in red, the shape of oxy-haemoglobin's absorption (Prahl's tabulated molar
+//   extinction) seen through the RGB bands.
 #pragma once
 
 #include <Eigen/Core>
@@ -42,8 +42,8 @@ struct AppearanceOptions {
 };
 
 struct Appearance {
-  float tone = 0.5f;         // 0 (very light) .. 1 (very deep)
-  float haemoglobin = 0.5f;  // 0 .. 1
+  float tone = 0.5f;                                      // 0 (very light) .. 1 (very deep)
+  float haemoglobin = 0.5f;                               // 0 .. 1
   Eigen::Vector3f skin_albedo = Eigen::Vector3f::Zero();  // linear RGB
   Eigen::Vector3f lip_albedo = Eigen::Vector3f::Zero();
   Eigen::Vector3f cheek_albedo = Eigen::Vector3f::Zero();  // flushed skin

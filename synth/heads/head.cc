@@ -132,7 +132,8 @@ PosedHead PoseRigged(const HeadInstance& head, const Eigen::Matrix3d& rotation) 
   const Eigen::Matrix4f motion = posed[rig.head_node] * rest[rig.head_node].inverse();
   const Eigen::Vector3f midpoint = 0.5f * (EyeCentreFromRig(rig, posed, out.positions, true) +
                                            EyeCentreFromRig(rig, posed, out.positions, false));
-  out.model_from_head = Rigid3d(motion.topLeftCorner<3, 3>().cast<double>(), midpoint.cast<double>());
+  out.model_from_head =
+      Rigid3d(motion.topLeftCorner<3, 3>().cast<double>(), midpoint.cast<double>());
   return out;
 }
 
@@ -249,7 +250,8 @@ void ValidateHead(const HeadInstance& head) {
 // Building blocks.
 
 Sphere FitSphere(const std::vector<Eigen::Vector3f>& points) {
-  if (points.size() < 4) throw MakeError("sphere fit needs at least 4 points, got {}", points.size());
+  if (points.size() < 4)
+    throw MakeError("sphere fit needs at least 4 points, got {}", points.size());
   Eigen::Vector3d mean = Eigen::Vector3d::Zero();
   for (const auto& p : points) mean += p.cast<double>();
   mean /= static_cast<double>(points.size());
@@ -380,8 +382,10 @@ FaceRegions PaintFaceRegions(const std::vector<Eigen::Vector3f>& positions,
   // upper edge), half-thickness 5.5 mm at the inner end tapering to 3 mm at the tail.
   std::vector<Eigen::Vector2f> brow_lines[2];
   float brow_depth = -1e9f;
-  for (int i = 17; i <= 21; ++i) brow_lines[0].push_back(xy(landmarks[i]) + Eigen::Vector2f(0, 0.003f));
-  for (int i = 26; i >= 22; --i) brow_lines[1].push_back(xy(landmarks[i]) + Eigen::Vector2f(0, 0.003f));
+  for (int i = 17; i <= 21; ++i)
+    brow_lines[0].push_back(xy(landmarks[i]) + Eigen::Vector2f(0, 0.003f));
+  for (int i = 26; i >= 22; --i)
+    brow_lines[1].push_back(xy(landmarks[i]) + Eigen::Vector2f(0, 0.003f));
   for (int i = 17; i <= 26; ++i) brow_depth = std::max(brow_depth, landmarks[i].z());
   // Cheeks: between the nose wing and the jaw, level with the gap between eye and nose base.
   Eigen::Vector2f cheek[2];
@@ -392,15 +396,26 @@ FaceRegions PaintFaceRegions(const std::vector<Eigen::Vector3f>& positions,
   }
   const float cheek_sigma = 0.12f * face_width;
   const float feather = 0.0015f;
+  // Bounding boxes (x-y) of the regions, to skip the exact tests far away.
+  auto box_of = [](const std::vector<Eigen::Vector2f>& pts, float margin) {
+    Eigen::AlignedBox2f box;
+    for (const auto& q : pts) box.extend(q);
+    box.min() -= Eigen::Vector2f::Constant(margin);
+    box.max() += Eigen::Vector2f::Constant(margin);
+    return box;
+  };
+  const Eigen::AlignedBox2f lip_box = box_of(lips, feather);
+  Eigen::AlignedBox2f brow_box = box_of(brow_lines[0], 0.01f);
+  brow_box.extend(box_of(brow_lines[1], 0.01f));
 
   for (size_t v = 0; v < n; ++v) {
     if (!candidate[v] || normals[v].z() > 0.35f) continue;
     const Eigen::Vector3f& p = positions[v];
     const Eigen::Vector2f q = xy(p);
-    if (p.z() < lip_depth + 0.012f) {
+    if (p.z() < lip_depth + 0.012f && lip_box.contains(q)) {
       r.lips[v] = SmoothStep(-feather, feather, PolygonSignedDistance(lips, q));
     }
-    if (p.z() < brow_depth + 0.015f) {
+    if (p.z() < brow_depth + 0.015f && brow_box.contains(q)) {
       for (const auto& line : brow_lines) {
         float d, f;
         PolylineDistance(line, q, &d, &f);
@@ -409,9 +424,10 @@ FaceRegions PaintFaceRegions(const std::vector<Eigen::Vector3f>& positions,
       }
     }
     if (p.z() < landmarks[33].z() + 0.03f) {
-      for (const auto& c : cheek)
-        r.cheeks[v] = std::max(
-            r.cheeks[v], std::exp(-(q - c).squaredNorm() / (2 * cheek_sigma * cheek_sigma)));
+      for (const auto& c : cheek) {
+        const float d2 = (q - c).squaredNorm() / (2 * cheek_sigma * cheek_sigma);
+        if (d2 < 9.0f) r.cheeks[v] = std::max(r.cheeks[v], std::exp(-d2));
+      }
     }
   }
   return r;
@@ -422,7 +438,8 @@ std::vector<int> FarthestPointSubset(const std::vector<Eigen::Vector3f>& positio
   if (candidates.empty() || count <= 0) return {};
   count = std::min<int>(count, static_cast<int>(candidates.size()));
   const auto it = std::find(candidates.begin(), candidates.end(), first);
-  if (it == candidates.end()) throw MakeError("farthest-point subset: start vertex {} is not a candidate", first);
+  if (it == candidates.end())
+    throw MakeError("farthest-point subset: start vertex {} is not a candidate", first);
   std::vector<float> dist(candidates.size(), std::numeric_limits<float>::max());
   std::vector<int> out;
   out.reserve(count);
@@ -458,8 +475,8 @@ std::vector<Eigen::Vector3f> HeadVertexNormals(const HeadInstance& head,
     std::vector<Eigen::Vector3f>& sums = is_hidden ? hidden : visible;
     for (int t = m.parts[p].triangle_begin; t < m.parts[p].triangle_end; ++t) {
       const Eigen::Vector3i& tri = m.triangles[t];
-      const Eigen::Vector3f n = (positions[tri[1]] - positions[tri[0]])
-                                    .cross(positions[tri[2]] - positions[tri[0]]);
+      const Eigen::Vector3f n =
+          (positions[tri[1]] - positions[tri[0]]).cross(positions[tri[2]] - positions[tri[0]]);
       sums[tri[0]] += n;
       sums[tri[1]] += n;
       sums[tri[2]] += n;

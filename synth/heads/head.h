@@ -83,10 +83,10 @@ struct HeadRig {
 using ExpressionWeights = std::map<std::string, float>;
 
 struct HeadInstance {
-  std::string source;   // "ict", "procedural", "rigged:<file>"
-  core::io::Mesh mesh;  // head frame, metres, CCW outward, vertex normals
-  std::vector<PartClass> part_class;         // one per mesh.parts
-  std::vector<Tissue> part_tissue;           // one per mesh.parts
+  std::string source;                          // "ict", "procedural", "rigged:<file>"
+  core::io::Mesh mesh;                         // head frame, metres, CCW outward, vertex normals
+  std::vector<PartClass> part_class;           // one per mesh.parts
+  std::vector<Tissue> part_tissue;             // one per mesh.parts
   std::vector<SurfaceMaterial> part_material;  // one per mesh.parts (ApplyAppearance sets them)
   std::vector<Eigen::Vector3f> vertex_albedo;  // linear RGB per vertex (ApplyAppearance)
   FaceRegions regions;

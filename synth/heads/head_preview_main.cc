@@ -3,8 +3,9 @@
 // source = procedural | ict | <path of a rigged model (FBX, glTF, Collada, ...)>;
 // expression = neutral | angry | happy | sad | scared | random; for rigged models neck_bone= and
 // head_bone= name the bones. views = a comma list of front, three_quarter, profile, below, back,
-// posed, parts, normals; view_height (metres shown vertically) and target=x,y,z zoom in. Each row is one head: front, 3/4
-// and profile views, the head posed about its neck (yaw 30, pitch 20), part classes, normals.
+// posed, parts, normals; view_height (metres shown vertically) and target=x,y,z zoom in. Each row
+// is one head: front, 3/4 and profile views, the head posed about its neck (yaw 30, pitch 20), part
+// classes, normals.
 #include <cstdio>
 #include <map>
 #include <opencv2/core.hpp>
@@ -27,20 +28,26 @@ using namespace synface;
 using namespace synface::synth::heads;
 
 int Run(int argc, char** argv) {
-  std::map<std::string, std::string> args = {{"source", "procedural"}, {"seed", "1"},
-                                             {"count", "3"},            {"expression", "random"},
-                                             {"out", "heads.png"},      {"size", "256"},
-                                             {"views", "front,three_quarter,profile,posed,parts,normals"},
-                                             {"view_height", "0.34"},
-                                             {"target", "0,0,0"},
-                                             {"neck_bone", "NeckTwist01"},
-                                             {"head_bone", "Head"}};
+  std::map<std::string, std::string> args = {
+      {"source", "procedural"},
+      {"seed", "1"},
+      {"count", "3"},
+      {"expression", "random"},
+      {"out", "heads.png"},
+      {"size", "256"},
+      {"views", "front,three_quarter,profile,posed,parts,normals"},
+      {"view_height", "0.34"},
+      {"target", "0,0,0"},
+      {"neck_bone", "NeckTwist01"},
+      {"head_bone", "Head"}};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const size_t eq = a.find('=');
     if (eq == std::string::npos || !args.count(a.substr(0, eq)))
-      throw core::MakeError("argument '{}': expected key=value with key in source, seed, count, "
-                            "expression, out, size, views, view_height, target, neck_bone, head_bone", a);
+      throw core::MakeError(
+          "argument '{}': expected key=value with key in source, seed, count, "
+          "expression, out, size, views, view_height, target, neck_bone, head_bone",
+          a);
     args[a.substr(0, eq)] = a.substr(eq + 1);
   }
   const int count = std::stoi(args["count"]), size = std::stoi(args["size"]);
@@ -91,8 +98,10 @@ int Run(int argc, char** argv) {
         o.yaw = core::geometry::DegToRad(-35.0);
         o.landmarks = false;
       } else {
-        throw core::MakeError("views: unknown view '{}' (front, three_quarter, profile, below, "
-                              "back, posed, parts, normals)", view);
+        throw core::MakeError(
+            "views: unknown view '{}' (front, three_quarter, profile, below, "
+            "back, posed, parts, normals)",
+            view);
       }
       views.push_back(RenderPreview(head, *posed, o));
     }

@@ -40,8 +40,8 @@ HeadInstance HeadSource::Sample(core::data::Rng& rng, const std::string& express
   }
   if (rigged_) {
     if (!random && expression != "neutral")
-      throw core::MakeError("{}: rigged models have no expression presets (asked for '{}')",
-                            name_, expression);
+      throw core::MakeError("{}: rigged models have no expression presets (asked for '{}')", name_,
+                            expression);
     return rigged_->Instantiate({});
   }
   ProceduralHeadParams params;

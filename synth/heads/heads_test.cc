@@ -77,8 +77,8 @@ TEST(HeadBasics, SphereFitRecoversCentreAndRadiusFromACap) {
 
 TEST(HeadBasics, HeadFrameFromEyesOfAYUpModelFacingPlusZ) {
   // ICT-like axes: +Y up, face towards +Z, subject's left at +X.
-  const auto head_from_model = HeadFrameFromEyes({0.03, 0.036, 0.08}, {-0.03, 0.036, 0.08},
-                                                 Eigen::Vector3d::UnitY());
+  const auto head_from_model =
+      HeadFrameFromEyes({0.03, 0.036, 0.08}, {-0.03, 0.036, 0.08}, Eigen::Vector3d::UnitY());
   EXPECT_LT((head_from_model * Eigen::Vector3d(0, 0.036, 0.08)).norm(), 1e-12);
   // The nose (in front, +Z) is at -z in the head frame; the chin (below) at +y; left eye at +x.
   EXPECT_LT((head_from_model * Eigen::Vector3d(0, 0.036, 0.13)).z(), 0);
@@ -197,7 +197,8 @@ TEST(ProceduralHead, LandmarksSitWhereTheyBelong) {
     for (int i = 22; i <= 26; ++i) EXPECT_GT(Landmark(h, i).x(), 0) << i;
     for (int i = 36; i <= 41; ++i) EXPECT_LT(Landmark(h, i).x(), 0) << i;
     for (int i = 42; i <= 47; ++i) EXPECT_GT(Landmark(h, i).x(), 0) << i;
-    for (int i : {27, 28, 29, 30, 33, 51, 57, 62, 66, 8}) EXPECT_NEAR(Landmark(h, i).x(), 0, 1e-4f) << i;
+    for (int i : {27, 28, 29, 30, 33, 51, 57, 62, 66, 8})
+      EXPECT_NEAR(Landmark(h, i).x(), 0, 1e-4f) << i;
     // The jaw runs down to the chin and back up; the chin is the lowest contour point.
     for (int i = 0; i < 8; ++i) EXPECT_LT(Landmark(h, i).y(), Landmark(h, i + 1).y()) << i;
     for (int i = 8; i < 16; ++i) EXPECT_GT(Landmark(h, i).y(), Landmark(h, i + 1).y()) << i;
@@ -262,10 +263,10 @@ TEST(ProceduralHead, ExpressionsMoveTheRightParts) {
   ProceduralExpression e;
   e.jaw_open = 1;
   const HeadInstance open = Build({}, e);
-  EXPECT_GT(Landmark(open, 8).y(), Landmark(n, 8).y() + 0.025f);  // chin drops ~4 cm
+  EXPECT_GT(Landmark(open, 8).y(), Landmark(n, 8).y() + 0.025f);       // chin drops ~4 cm
   EXPECT_GT(Landmark(open, 66).y() - Landmark(open, 62).y(), 0.015f);  // lips part
-  EXPECT_NEAR(Landmark(open, 51).y(), Landmark(n, 51).y(), 0.002f);   // upper lip stays
-  EXPECT_NEAR(Landmark(open, 30).y(), Landmark(n, 30).y(), 1e-6f);    // nose untouched
+  EXPECT_NEAR(Landmark(open, 51).y(), Landmark(n, 51).y(), 0.002f);    // upper lip stays
+  EXPECT_NEAR(Landmark(open, 30).y(), Landmark(n, 30).y(), 1e-6f);     // nose untouched
   e = {};
   e.smile = 1;
   const HeadInstance smile = Build({}, e);
@@ -302,7 +303,9 @@ TEST(ProceduralHead, PresetsAndRandomDraws) {
     p.identity = RandomProceduralIdentity(rng);
     p.expression = RandomProceduralExpression(rng, &base);
     bases.insert(base);
-    if (i < 4) EXPECT_NO_THROW(ProceduralHead::Build(p));
+    if (i < 4) {
+      EXPECT_NO_THROW(ProceduralHead::Build(p));
+    }
   }
   EXPECT_EQ(bases.size(), 5u);
 }
@@ -319,8 +322,7 @@ TEST(Posing, RotationAboutTheNeckMovesTheHeadRigidlyAndLabelsTheEyeFrame) {
   EXPECT_GT(posed.model_from_head.translation.norm(), 0.02);
   int rigid = 0, fixed = 0;
   for (int v = 0; v < h.mesh.NumVertices(); ++v) {
-    const Eigen::Vector3d expected =
-        posed.model_from_head * h.mesh.positions[v].cast<double>();
+    const Eigen::Vector3d expected = posed.model_from_head * h.mesh.positions[v].cast<double>();
     if (h.neck_weight[v] == 1.0f) {
       ASSERT_LT((posed.positions[v].cast<double>() - expected).norm(), 1e-6) << v;
       ++rigid;
@@ -332,9 +334,8 @@ TEST(Posing, RotationAboutTheNeckMovesTheHeadRigidlyAndLabelsTheEyeFrame) {
   EXPECT_GT(rigid, h.mesh.NumVertices() / 2);
   EXPECT_GT(fixed, 100);  // the neck base stays with the torso
   // ... and the labelled frame is where the eyes went.
-  const Eigen::Vector3d eyes =
-      0.5 * (posed.model_from_head * h.left_eye_centre.cast<double>() +
-             posed.model_from_head * h.right_eye_centre.cast<double>());
+  const Eigen::Vector3d eyes = 0.5 * (posed.model_from_head * h.left_eye_centre.cast<double>() +
+                                      posed.model_from_head * h.right_eye_centre.cast<double>());
   EXPECT_LT((eyes - posed.model_from_head.translation).norm(), 1e-9);
   // Identity: nothing moves.
   const PosedHead same = PoseAboutNeck(h, Eigen::Matrix3d::Identity());
@@ -369,7 +370,8 @@ TEST(Posing, FrontalCameraSeesTheFaceAndTellsLeftFromRight) {
   // The nose tip is the nearest point of the face at the image centre column.
   const float focal = static_cast<float>(o.height * o.distance / o.view_height);
   const Vector3f tip = Landmark(h, 30) + Vector3f(0, 0, static_cast<float>(o.distance));
-  const int u = static_cast<int>(focal * tip.x() / tip.z() + 100), v = static_cast<int>(focal * tip.y() / tip.z() + 100);
+  const int u = static_cast<int>(focal * tip.x() / tip.z() + 100),
+            v = static_cast<int>(focal * tip.y() / tip.z() + 100);
   EXPECT_NEAR(front.depth.at<float>(v, u), tip.z(), 0.002f);
   // Seen from behind the face is hidden: no eyes.
   o.yaw = DegToRad(180);
@@ -464,7 +466,8 @@ TEST(Appearance, PaintsSkinLipsEyesAndTeeth) {
   ApplyAppearance(a, &h);
   ASSERT_EQ(h.vertex_albedo.size(), h.mesh.positions.size());
   ASSERT_EQ(h.part_material.size(), h.mesh.parts.size());
-  for (const auto& c : h.vertex_albedo) ASSERT_TRUE((c.array() >= 0).all() && (c.array() <= 1).all());
+  for (const auto& c : h.vertex_albedo)
+    ASSERT_TRUE((c.array() >= 0).all() && (c.array() <= 1).all());
   // Lips are redder than the skin around them.
   double lip_ratio = 0, n_lips = 0;
   for (size_t v = 0; v < h.regions.lips.size(); ++v)
@@ -488,8 +491,10 @@ TEST(Appearance, PaintsSkinLipsEyesAndTeeth) {
     EXPECT_GT(bluest, 0.1f);
   }
   for (size_t p = 0; p < h.mesh.parts.size(); ++p)
-    if (h.part_tissue[p] == Tissue::kTeeth)
-      EXPECT_EQ(h.vertex_albedo[h.mesh.triangles[h.mesh.parts[p].triangle_begin][0]], a.teeth_albedo);
+    if (h.part_tissue[p] == Tissue::kTeeth) {
+      EXPECT_EQ(h.vertex_albedo[h.mesh.triangles[h.mesh.parts[p].triangle_begin][0]],
+                a.teeth_albedo);
+    }
   EXPECT_EQ(h.part_material[0].roughness, a.skin.roughness);
 }
 

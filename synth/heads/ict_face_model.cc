@@ -116,7 +116,8 @@ void Repartition(core::io::Mesh* mesh, std::vector<PartClass>* classes,
 // Moves the triangles of part `p` whose three vertices are all in `mask` into a new part placed
 // right after it (triangle order and per-triangle arrays are rebuilt).
 void SplitPart(core::io::Mesh* mesh, std::vector<PartClass>* classes, std::vector<Tissue>* tissues,
-               int p, const std::vector<char>& mask, const std::string& name, PartClass c, Tissue t) {
+               int p, const std::vector<char>& mask, const std::string& name, PartClass c,
+               Tissue t) {
   std::vector<int> order;
   order.reserve(mesh->NumTriangles());
   std::vector<core::io::MeshPart> parts;
@@ -257,7 +258,8 @@ ExpressionWeights IctBlink(float amount) {
 IctFaceModel IctFaceModel::Load(const fs::path& root, const IctLoadOptions& options) {
   IctFaceModel model;
   std::error_code ec;
-  model.folder_ = fs::is_regular_file(root / "generic_neutral_mesh.obj", ec) ? root : root / "FaceXModel";
+  model.folder_ =
+      fs::is_regular_file(root / "generic_neutral_mesh.obj", ec) ? root : root / "FaceXModel";
   const fs::path neutral_path = model.folder_ / "generic_neutral_mesh.obj";
   if (!fs::is_regular_file(neutral_path, ec))
     throw MakeError("ICT Face Model: {} not found (point at the folder holding FaceXModel/)",
@@ -285,13 +287,14 @@ IctFaceModel IctFaceModel::Load(const fs::path& root, const IctLoadOptions& opti
     const int iris_first = side == 0 ? kIrisLeft[0] : kIrisRight[0];
     const int iris_last = side == 0 ? kIrisLeft[1] : kIrisRight[1];
     const auto& pos = model.topology_.positions;
-    const Sphere sphere = FitSphere(
-        std::vector<Eigen::Vector3f>(pos.begin() + range[0], pos.begin() + range[1] + 1));
+    const Sphere sphere =
+        FitSphere(std::vector<Eigen::Vector3f>(pos.begin() + range[0], pos.begin() + range[1] + 1));
     Eigen::Vector3f mean = Eigen::Vector3f::Zero();
     for (int v = range[0]; v <= range[1]; ++v) mean += pos[v];
     Eigen::Vector3f axis = (mean / float(range[1] - range[0] + 1) - sphere.centre).normalized();
     float front = -1e9f;
-    for (int v = iris_first; v <= iris_last; ++v) front = std::max(front, (pos[v] - sphere.centre).dot(axis));
+    for (int v = iris_first; v <= iris_last; ++v)
+      front = std::max(front, (pos[v] - sphere.centre).dot(axis));
     Eigen::Vector3f disc_mean = Eigen::Vector3f::Zero();
     for (int v = iris_first; v <= iris_last; ++v)
       if ((pos[v] - sphere.centre).dot(axis) > front - 0.001f) {
@@ -434,12 +437,13 @@ HeadInstance IctFaceModel::Instantiate(const std::vector<float>& identity,
     }
     if (!std::isfinite(weight) || weight < -1.0f || weight > 2.0f)
       throw MakeError("ICT Face Model: expression '{}' weight {} outside [-1, 2]", name, weight);
-    if (weight != 0.0f) x.noalias() += weight * expression_deltas_.col(it - expression_names_.begin());
+    if (weight != 0.0f)
+      x.noalias() += weight * expression_deltas_.col(it - expression_names_.begin());
     head.expression_weights[name] = weight;
   }
 
-  const core::geometry::Rigid3d head_from_ict = HeadFrameFromEyes(
-      left.cast<double>(), right.cast<double>(), Eigen::Vector3d::UnitY());
+  const core::geometry::Rigid3d head_from_ict =
+      HeadFrameFromEyes(left.cast<double>(), right.cast<double>(), Eigen::Vector3d::UnitY());
   const Eigen::Matrix3f rotation = head_from_ict.RotationMatrix().cast<float>();
   const Eigen::Vector3f translation = head_from_ict.translation.cast<float>();
 

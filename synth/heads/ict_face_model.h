@@ -41,7 +41,7 @@ struct IctLoadOptions {
 // Optional random-expression mixing (RandomExpression).
 struct IctRandomExpressionOptions {
   float intensity_min = 0.4f, intensity_max = 1.0f;  // scale of the base preset
-  float asymmetry = 0.15f;        // +- relative difference between _L and _R weights
+  float asymmetry = 0.15f;          // +- relative difference between _L and _R weights
   float extra_probability = 0.15f;  // each available shape gets an extra U(0, extra_max) ...
   float extra_max = 0.3f;
   float jaw_open_probability = 0.3f;  // ... jawOpen an extra U(0, jaw_open_max) ...
@@ -84,8 +84,8 @@ class IctFaceModel {
   core::io::Mesh topology_;  // neutral mesh (metres, ICT axes) with the 17 parts (eyeballs split)
   std::vector<PartClass> part_class_;
   std::vector<Tissue> part_tissue_;
-  Eigen::VectorXf neutral_;           // 3N, metres, ICT axes
-  Eigen::MatrixXf identity_deltas_;   // 3N x K
+  Eigen::VectorXf neutral_;            // 3N, metres, ICT axes
+  Eigen::MatrixXf identity_deltas_;    // 3N x K
   Eigen::MatrixXf expression_deltas_;  // 3N x E
   std::vector<std::string> identity_names_;
   std::vector<std::string> expression_names_;

@@ -1,5 +1,7 @@
 // The ICT Face Model source (numbers from /work/shared/assets/ict-facekit/MANIFEST.md). Skipped,
 // with the reason, when the model is not available.
+#include "synth/heads/ict_face_model.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,7 +16,6 @@
 #include "core/util/runfiles.h"
 #include "synth/heads/appearance.h"
 #include "synth/heads/head_sources.h"
-#include "synth/heads/ict_face_model.h"
 
 namespace synface::synth::heads {
 namespace {
@@ -22,9 +23,9 @@ namespace {
 namespace fs = std::filesystem;
 using Eigen::Vector3f;
 
-#define SKIP_WITHOUT_ICT()                                                                     \
-  if (!core::IctFacekitAvailable())                                                            \
-  GTEST_SKIP() << "ICT Face Model missing: runfile ict_facekit/FaceXModel not found (put "     \
+#define SKIP_WITHOUT_ICT()                                                                 \
+  if (!core::IctFacekitAvailable())                                                        \
+  GTEST_SKIP() << "ICT Face Model missing: runfile ict_facekit/FaceXModel not found (put " \
                   "../shared/assets/ict-facekit next to the checkout or set $SYNFACE_ICT_FACEKIT)"
 
 const IctFaceModel& Model() {
@@ -119,7 +120,9 @@ TEST(IctFaceModel, PartsAreClassifiedAndHelpersHidden) {
   EXPECT_EQ(with.NumIdentityModes(), 1);
   const HeadInstance hl = with.Instantiate({}, {});
   for (size_t p = 0; p < hl.mesh.parts.size(); ++p)
-    if (hl.mesh.parts[p].name.rfind("eyelashes", 0) == 0) EXPECT_EQ(hl.part_class[p], PartClass::kHairOther);
+    if (hl.mesh.parts[p].name.rfind("eyelashes", 0) == 0) {
+      EXPECT_EQ(hl.part_class[p], PartClass::kHairOther);
+    }
 }
 
 TEST(IctFaceModel, ExpressionsAndIdentitiesDeformTheMesh) {
@@ -127,13 +130,14 @@ TEST(IctFaceModel, ExpressionsAndIdentitiesDeformTheMesh) {
   const IctFaceModel& m = Model();
   const HeadInstance n = m.Instantiate({}, {});
   const HeadInstance open = m.Instantiate({}, IctJawOpen(1.0f), "jaw");
-  EXPECT_GT(Landmark(open, 8).y() - Landmark(n, 8).y(), 0.02f);  // chin down (+y)
-  EXPECT_NEAR(Landmark(open, 30).y(), Landmark(n, 30).y(), 1e-3f);  // the nose barely moves
+  EXPECT_GT(Landmark(open, 8).y() - Landmark(n, 8).y(), 0.02f);       // chin down (+y)
+  EXPECT_NEAR(Landmark(open, 30).y(), Landmark(n, 30).y(), 1e-3f);    // the nose barely moves
   EXPECT_GT(Landmark(open, 66).y() - Landmark(open, 62).y(), 0.01f);  // the lips part
   EXPECT_EQ(open.expression_label, "jaw");
   EXPECT_EQ(open.expression_weights.at("jawOpen"), 1.0f);
   const HeadInstance blink = m.Instantiate({}, IctBlink(1.0f));
-  EXPECT_LT(Landmark(blink, 41).y() - Landmark(blink, 37).y(), Landmark(n, 41).y() - Landmark(n, 37).y());
+  EXPECT_LT(Landmark(blink, 41).y() - Landmark(blink, 37).y(),
+            Landmark(n, 41).y() - Landmark(n, 37).y());
   // The expression moves the eyelids, not the eyes: the head frame is the identity's.
   EXPECT_EQ(blink.left_eye_centre, n.left_eye_centre);
 
@@ -201,28 +205,35 @@ TEST(IctFaceModel, PaintingAndPosing) {
   }
   EXPECT_GT(lips, 100);
   EXPECT_GT(brows, 50);
-  const PosedHead posed =
-      PoseAboutNeck(h, core::geometry::RotationFromHeadPose(core::geometry::HeadPoseFromDegrees(-20, 10, 5)));
+  const PosedHead posed = PoseAboutNeck(
+      h, core::geometry::RotationFromHeadPose(core::geometry::HeadPoseFromDegrees(-20, 10, 5)));
   for (int v : h.landmark_vertices)
-    EXPECT_LT((posed.positions[v].cast<double>() - posed.model_from_head * h.mesh.positions[v].cast<double>()).norm(), 1e-6);
+    EXPECT_LT((posed.positions[v].cast<double>() -
+               posed.model_from_head * h.mesh.positions[v].cast<double>())
+                  .norm(),
+              1e-6);
 }
 
 TEST(IctFaceModel, ClearErrors) {
   SKIP_WITHOUT_ICT();
   const fs::path empty = fs::path(std::getenv("TEST_TMPDIR")) / "no_model";
   fs::create_directories(empty);
-  EXPECT_NE(ErrorOf([&] { IctFaceModel::Load(empty); }).find("generic_neutral_mesh.obj"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { IctFaceModel::Load(empty); }).find("generic_neutral_mesh.obj"),
+            std::string::npos);
   IctLoadOptions missing;
   missing.expressions = {"jawOpen", "mouthPucker"};
-  EXPECT_NE(ErrorOf([&] { IctFaceModel::Load(core::IctFacekitRoot(), missing); }).find("mouthPucker"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf([&] { IctFaceModel::Load(core::IctFacekitRoot(), missing); }).find("mouthPucker"),
+      std::string::npos);
   // A truncated shape file names itself.
   const fs::path copy = fs::path(std::getenv("TEST_TMPDIR")) / "short_model" / "FaceXModel";
   fs::create_directories(copy);
-  for (const char* f : {"generic_neutral_mesh.obj", "vertex_indices.json", "ICTFaceModelMaterial.mtl"})
+  for (const char* f :
+       {"generic_neutral_mesh.obj", "vertex_indices.json", "ICTFaceModelMaterial.mtl"})
     fs::copy_file(Model().Folder() / f, copy / f, fs::copy_options::overwrite_existing);
   core::WriteFileAtomic(copy / "identity000.obj", "v 0 0 0\nv 1 1 1\n");
-  EXPECT_NE(ErrorOf([&] { IctFaceModel::Load(copy.parent_path()); }).find("identity000.obj"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { IctFaceModel::Load(copy.parent_path()); }).find("identity000.obj"),
+            std::string::npos);
 }
 
 TEST(IctFaceModel, HeadSourceAutoPicksIct) {

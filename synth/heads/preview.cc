@@ -39,7 +39,8 @@ Raster Rasterise(const HeadInstance& head, const PosedHead& posed, const Preview
   r.depth = cv::Mat::zeros(o.height, o.width, CV_32F);
   r.colour = cv::Mat(o.height, o.width, CV_32FC3, cv::Scalar(0.18, 0.18, 0.2));
   r.rotation = core::geometry::RotationFromHeadPose({o.yaw, o.pitch, o.roll}).cast<float>();
-  r.translation = Eigen::Vector3f(0, 0, static_cast<float>(o.distance)) - r.rotation * o.target.cast<float>();
+  r.translation =
+      Eigen::Vector3f(0, 0, static_cast<float>(o.distance)) - r.rotation * o.target.cast<float>();
   r.focal = static_cast<float>(o.height * o.distance / o.view_height);
   r.cx = o.width / 2.0f;
   r.cy = o.height / 2.0f;
@@ -59,17 +60,21 @@ Raster Rasterise(const HeadInstance& head, const PosedHead& posed, const Preview
       for (int k = 0; k < 3; ++k) {
         const Eigen::Vector3f& c = cam[tri[k]];
         if (c.z() <= 1e-4f) ok = false;
-        s[k] = Eigen::Vector3f(r.focal * c.x() / c.z() + r.cx, r.focal * c.y() / c.z() + r.cy,
-                               c.z());
+        s[k] =
+            Eigen::Vector3f(r.focal * c.x() / c.z() + r.cx, r.focal * c.y() / c.z() + r.cy, c.z());
       }
       if (!ok) continue;
-      const float area =
-          (s[1].x() - s[0].x()) * (s[2].y() - s[0].y()) - (s[2].x() - s[0].x()) * (s[1].y() - s[0].y());
+      const float area = (s[1].x() - s[0].x()) * (s[2].y() - s[0].y()) -
+                         (s[2].x() - s[0].x()) * (s[1].y() - s[0].y());
       if (std::abs(area) < 1e-12f) continue;
-      const int x0 = std::max(0, static_cast<int>(std::floor(std::min({s[0].x(), s[1].x(), s[2].x()}))));
-      const int x1 = std::min(o.width - 1, static_cast<int>(std::ceil(std::max({s[0].x(), s[1].x(), s[2].x()}))));
-      const int y0 = std::max(0, static_cast<int>(std::floor(std::min({s[0].y(), s[1].y(), s[2].y()}))));
-      const int y1 = std::min(o.height - 1, static_cast<int>(std::ceil(std::max({s[0].y(), s[1].y(), s[2].y()}))));
+      const int x0 =
+          std::max(0, static_cast<int>(std::floor(std::min({s[0].x(), s[1].x(), s[2].x()}))));
+      const int x1 = std::min(
+          o.width - 1, static_cast<int>(std::ceil(std::max({s[0].x(), s[1].x(), s[2].x()}))));
+      const int y0 =
+          std::max(0, static_cast<int>(std::floor(std::min({s[0].y(), s[1].y(), s[2].y()}))));
+      const int y1 = std::min(
+          o.height - 1, static_cast<int>(std::ceil(std::max({s[0].y(), s[1].y(), s[2].y()}))));
       for (int y = y0; y <= y1; ++y)
         for (int x = x0; x <= x1; ++x) {
           const float px = x + 0.5f, py = y + 0.5f;
@@ -94,7 +99,7 @@ Raster Rasterise(const HeadInstance& head, const PosedHead& posed, const Preview
             if (has_albedo) albedo += w * head.vertex_albedo[tri[k]];
           }
           n = (r.rotation * n).normalized();
-          Eigen::Vector3f c;
+          Eigen::Vector3f c = Eigen::Vector3f::Zero();
           switch (o.mode) {
             case PreviewOptions::Mode::kShaded: {
               if (!has_albedo) albedo = Eigen::Vector3f(0.6f, 0.6f, 0.6f);
@@ -140,7 +145,8 @@ cv::Mat RenderPreview(const HeadInstance& head, const PosedHead& posed,
     }
   if (options.landmarks && head.HasLandmarks()) {
     for (int i = 0; i < 68; ++i) {
-      const Eigen::Vector3f c = r.rotation * posed.positions[head.landmark_vertices[i]] + r.translation;
+      const Eigen::Vector3f c =
+          r.rotation * posed.positions[head.landmark_vertices[i]] + r.translation;
       if (c.z() <= 0) continue;
       const float u = r.focal * c.x() / c.z() + r.cx, v = r.focal * c.y() / c.z() + r.cy;
       const int iu = static_cast<int>(u), iv = static_cast<int>(v);

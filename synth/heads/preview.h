@@ -12,12 +12,12 @@ namespace synface::synth::heads {
 struct PreviewOptions {
   enum class Mode { kShaded, kParts, kNormals };
   int width = 320, height = 320;
-  double distance = 0.6;    // camera distance from the model origin, metres
+  double distance = 0.6;      // camera distance from the model origin, metres
   double view_height = 0.34;  // metres of the model-origin plane that fill the image height
   // The camera's view of the model frame, in the head-pose convention (docs/conventions.md):
   // cam_from_model rotation = Rx(-pitch) Ry(yaw) Rz(roll); yaw > 0 shows the face turned towards
   // image left.
-  double yaw = 0.0, pitch = 0.0, roll = 0.0;  // radians
+  double yaw = 0.0, pitch = 0.0, roll = 0.0;         // radians
   Eigen::Vector3d target = Eigen::Vector3d::Zero();  // model-frame point at the image centre
   Mode mode = Mode::kShaded;
   bool landmarks = true;

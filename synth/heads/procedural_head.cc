@@ -39,7 +39,8 @@ float EllipsoidExit(const Vec3& o, const Vec3& d, const Vec3& centre, const Vec3
 
 // Exit distance from a capped vertical elliptic cylinder (axis x = 0, z = cz) for a ray from
 // inside it.
-float NeckExit(const Vec3& o, const Vec3& d, float cz, float rx, float rz, float bottom, float top) {
+float NeckExit(const Vec3& o, const Vec3& d, float cz, float rx, float rz, float bottom,
+               float top) {
   float exit = 1e3f;
   const float px = o.x() / rx, pz = (o.z() - cz) / rz, qx = d.x() / rx, qz = d.z() / rz;
   const float a = qx * qx + qz * qz;
@@ -88,7 +89,8 @@ Shape ShapeFrom(const ProceduralIdentity& id, const ProceduralExpression& ex) {
   const float sw = 1.0f + 0.045f * id.skull_width;
   s.face_scale_y = fh;
   s.centre = Vec3(0.0f, -0.03f, -0.075f);
-  s.cranium_r = Vec3(0.078f * sw, 0.096f + 0.005f * id.skull_height, 0.0969f + 0.0035f * id.skull_depth);
+  s.cranium_r =
+      Vec3(0.078f * sw, 0.096f + 0.005f * id.skull_height, 0.0969f + 0.0035f * id.skull_depth);
   s.cranium_c = Vec3(0.0f, 0.012f, -0.0711f - 0.0035f * id.skull_depth);
   s.face_c = Vec3(0.0f, -0.045f * fh, -0.03f);
   s.face_r = Vec3(0.062f * (0.5f + 0.5f * sw), 0.055f * fh, 0.062f);
@@ -140,8 +142,11 @@ Shape ShapeFrom(const ProceduralIdentity& id, const ProceduralExpression& ex) {
   s.ear_w = 0.017f * ear;
   s.ear_p = 0.017f + 0.004f * id.ear_protrusion;
   // Brow landmark line (ICT neutral head, relative to the eye centre), scaled with the eye.
-  const Vec2 brow_offsets[5] = {{-0.0272f, 0.0159f}, {-0.0183f, 0.0237f}, {-0.0069f, 0.0265f},
-                                {0.0069f, 0.0258f},  {0.0193f, 0.0230f}};
+  const Vec2 brow_offsets[5] = {{-0.0272f, 0.0159f},
+                                {-0.0183f, 0.0237f},
+                                {-0.0069f, 0.0265f},
+                                {0.0069f, 0.0258f},
+                                {0.0193f, 0.0230f}};
   for (int i = 0; i < 5; ++i)
     s.brow[i] = Vec2(-s.half_ipd + brow_offsets[i].x() * es, brow_offsets[i].y());
   s.hair_style = id.hair_style;
@@ -248,8 +253,8 @@ Grid MakeGrid(const ProceduralHeadOptions& o, Shape* s) {
     Angles(mean, Vec3(0.0f, mean.mouth_y, 0.034f), &t, &p);
     return static_cast<int>(std::lround(PolarWarp().Fraction(t) * 120.0));
   }();
-  g.mouth_row = std::clamp(static_cast<int>(std::lround(mouth_row * g.n_theta / 120.0)), 2,
-                           g.n_theta - 3);
+  g.mouth_row =
+      std::clamp(static_cast<int>(std::lround(mouth_row * g.n_theta / 120.0)), 2, g.n_theta - 3);
   const double fm = pw.Fraction(mouth_theta);
   g.theta.resize(g.n_theta);
   for (int j = 0; j < g.n_theta; ++j) {
@@ -264,9 +269,9 @@ Grid MakeGrid(const ProceduralHeadOptions& o, Shape* s) {
   const int half = g.n_phi / 2;
   g.phi.resize(g.n_phi);
   for (int k = 0; k <= half; ++k) {
-    const double f = k <= kMouthHalfColumns
-                         ? fc * k / kMouthHalfColumns
-                         : fc + (1 - fc) * (k - kMouthHalfColumns) / double(half - kMouthHalfColumns);
+    const double f = k <= kMouthHalfColumns ? fc * k / kMouthHalfColumns
+                                            : fc + (1 - fc) * (k - kMouthHalfColumns) /
+                                                       double(half - kMouthHalfColumns);
     const float a = static_cast<float>(aw.Angle(f));
     g.phi[g.centre_col + k < g.n_phi ? g.centre_col + k : 0] = k == half ? -kPi : a;
     g.phi[g.centre_col - k] = -a;
@@ -328,13 +333,18 @@ float EyeOpening(const Shape& s, const Vec3& d, int side) {
 float HairlineY(const Shape& s, float azimuth_deg) {
   const float a = std::abs(azimuth_deg);
   const float nape = s.hair_style == 2 ? -0.09f : -0.06f;
-  const float table[][2] = {{0, s.hairline_y},          {30, s.hairline_y - 0.004f},
-                            {55, s.hairline_y - 0.02f}, {72, 0.02f},
-                            {88, -0.012f},              {100, 0.016f},
-                            {125, -0.02f},              {180, nape}};
+  const float table[][2] = {{0, s.hairline_y},
+                            {30, s.hairline_y - 0.004f},
+                            {55, s.hairline_y - 0.02f},
+                            {72, 0.02f},
+                            {88, -0.012f},
+                            {100, 0.016f},
+                            {125, -0.02f},
+                            {180, nape}};
   for (size_t i = 1; i < std::size(table); ++i)
     if (a <= table[i][0])
-      return Lerp(table[i - 1][1], table[i][1], (a - table[i - 1][0]) / (table[i][0] - table[i - 1][0]));
+      return Lerp(table[i - 1][1], table[i][1],
+                  (a - table[i - 1][0]) / (table[i][0] - table[i - 1][0]));
   return nape;
 }
 
@@ -392,7 +402,8 @@ SkinSample EvaluateSkin(const Shape& s, const Vec3& d, float theta, float phi) {
   r = SMax(r, EllipsoidExit(c, d, s.face_c, s.face_r), 0.012f);
   r = SMax(r, EllipsoidExit(c, d, s.jaw_c, s.jaw_r), 0.012f);
   r = SMax(r, EllipsoidExit(c, d, s.chin_c, s.chin_r), 0.010f);
-  r = SMax(r, NeckExit(c, d, s.neck_cz, s.neck_r, 1.08f * s.neck_r, s.neck_bottom, s.neck_top), 0.02f);
+  r = SMax(r, NeckExit(c, d, s.neck_cz, s.neck_r, 1.08f * s.neck_r, s.neck_bottom, s.neck_top),
+           0.02f);
   const Vec3 p0 = c + r * d;
   const float x = p0.x(), y = p0.y(), z = p0.z();
   const float ax = std::abs(x);
@@ -405,16 +416,20 @@ SkinSample EvaluateSkin(const Shape& s, const Vec3& d, float theta, float phi) {
                                      std::pow((y - 0.021f) / 0.007f, 2.0f));
     delta += s.cheekbone * std::exp(-std::pow((ax - 0.045f) / 0.014f, 2.0f) -
                                     std::pow((y + 0.025f) / 0.012f, 2.0f));
-    delta -= 0.0035f * std::exp(-std::pow(eye_dx / 0.016f, 2.0f) - std::pow((y - 0.002f) / 0.011f, 2.0f));
+    delta -= 0.0035f *
+             std::exp(-std::pow(eye_dx / 0.016f, 2.0f) - std::pow((y - 0.002f) / 0.011f, 2.0f));
     // Lips and the chin's groove, in mouth-local coordinates (the lip line is the grid row).
     const float u = phi / s.mouth_phi;
     const float my = -(theta - s.mouth_theta) * s.mouth_radius;
     if (std::abs(u) < 1.6f && my > -0.04f && my < 0.025f) {
       const float a = std::pow(std::max(0.0f, 1.0f - u * u), 0.6f);
-      delta += a * (s.upper_p * std::exp(-std::pow((my - 0.4f * s.upper_h) / (0.55f * s.upper_h), 2.0f)) +
-                    s.lower_p * std::exp(-std::pow((my + 0.45f * s.lower_h) / (0.55f * s.lower_h), 2.0f)) -
-                    0.0015f * std::exp(-std::pow(my / 0.0012f, 2.0f)));
-      delta -= 0.002f * std::exp(-std::pow(u / 0.9f, 2.0f) - std::pow((my + s.lower_h + 0.008f) / 0.004f, 2.0f));
+      delta +=
+          a *
+          (s.upper_p * std::exp(-std::pow((my - 0.4f * s.upper_h) / (0.55f * s.upper_h), 2.0f)) +
+           s.lower_p * std::exp(-std::pow((my + 0.45f * s.lower_h) / (0.55f * s.lower_h), 2.0f)) -
+           0.0015f * std::exp(-std::pow(my / 0.0012f, 2.0f)));
+      delta -= 0.002f * std::exp(-std::pow(u / 0.9f, 2.0f) -
+                                 std::pow((my + s.lower_h + 0.008f) / 0.004f, 2.0f));
     }
   }
   // Ears: a raised rim around a hollow (concha), tilted back, on either side.
@@ -427,7 +442,8 @@ SkinSample EvaluateSkin(const Shape& s, const Vec3& d, float theta, float phi) {
     out.ear = rho2 < 1.44f ? 1.0f - SmoothStep(1.0f, 1.44f, rho2) : 0.0f;
     if (rho2 < 1.0f) {
       float ear = s.ear_p * std::pow(1.0f - rho2, 0.3f);
-      const float cy = (ey + 0.25f * s.ear_h) / (0.45f * s.ear_h), cz = (ez - 0.15f * s.ear_w) / (0.5f * s.ear_w);
+      const float cy = (ey + 0.25f * s.ear_h) / (0.45f * s.ear_h),
+                  cz = (ez - 0.15f * s.ear_w) / (0.5f * s.ear_w);
       const float concha = cy * cy + cz * cz;
       if (concha < 1.0f) ear -= 0.6f * s.ear_p * std::sqrt(1.0f - concha);
       delta += ear;
@@ -497,23 +513,28 @@ struct Deformation {
     for (int side = 0; side < 2; ++side) {
       const float sg = side == 0 ? 1.0f : -1.0f;
       const float above_eye = SmoothStep(0.004f, 0.012f, p.y());
-      const float wb = above_eye * std::exp(-std::pow((p.x() - sg * (s.half_ipd + 0.003f)) / 0.026f, 2.0f) -
-                                            std::pow((p.y() - 0.024f) / 0.016f, 2.0f));
+      const float wb =
+          above_eye * std::exp(-std::pow((p.x() - sg * (s.half_ipd + 0.003f)) / 0.026f, 2.0f) -
+                               std::pow((p.y() - 0.024f) / 0.016f, 2.0f));
       if (e.brow_raise >= 0) {
         d.y() += 0.007f * e.brow_raise * wb;
       } else {
         const float f = -e.brow_raise;
         d += Vec3(-sg * 0.003f * f, -0.0045f * f, 0.0015f * f) * wb;
       }
-      const float wi = above_eye * std::exp(-std::pow((p.x() - sg * (s.half_ipd - 0.017f)) / 0.012f, 2.0f) -
-                                            std::pow((p.y() - 0.022f) / 0.012f, 2.0f));
+      const float wi =
+          above_eye * std::exp(-std::pow((p.x() - sg * (s.half_ipd - 0.017f)) / 0.012f, 2.0f) -
+                               std::pow((p.y() - 0.022f) / 0.012f, 2.0f));
       d.y() += 0.006f * e.brow_inner_up * wi;
       const Vec2 corner(sg * s.mouth_w, s.mouth_y);
-      const float g = std::exp(-(Vec2(p.x(), p.y()) - corner).squaredNorm() / (2 * 0.011f * 0.011f));
+      const float g =
+          std::exp(-(Vec2(p.x(), p.y()) - corner).squaredNorm() / (2 * 0.011f * 0.011f));
       const Vec2 cheek(sg * 0.04f, -0.03f);
-      const float gc = std::exp(-(Vec2(p.x(), p.y()) - cheek).squaredNorm() / (2 * 0.013f * 0.013f));
+      const float gc =
+          std::exp(-(Vec2(p.x(), p.y()) - cheek).squaredNorm() / (2 * 0.013f * 0.013f));
       if (e.smile >= 0) {
-        d += Vec3(sg * 0.004f, 0.006f, -0.003f) * (e.smile * g) + Vec3(0, 0.0025f, 0.002f) * (e.smile * gc);
+        d += Vec3(sg * 0.004f, 0.006f, -0.003f) * (e.smile * g) +
+             Vec3(0, 0.0025f, 0.002f) * (e.smile * gc);
       } else {
         d.y() += 0.0045f * e.smile * g;
       }
@@ -596,7 +617,8 @@ void AddEyeball(Builder* b, const Shape& s, int side, const Eigen::Matrix3f& gaz
   };
   b->mesh.positions.push_back(position(0, 0));
   for (size_t k = 1; k + 1 < rings.size(); ++k)
-    for (int l = 0; l < n_lon; ++l) b->mesh.positions.push_back(position(rings[k], 2 * kPi * l / n_lon));
+    for (int l = 0; l < n_lon; ++l)
+      b->mesh.positions.push_back(position(rings[k], 2 * kPi * l / n_lon));
   b->mesh.positions.push_back(position(kPi, 0));
   const int n_rings = static_cast<int>(rings.size()) - 2;
   auto ring_vertex = [&](int k, int l) { return first + 1 + (k - 1) * n_lon + (l % n_lon); };
@@ -604,7 +626,8 @@ void AddEyeball(Builder* b, const Shape& s, int side, const Eigen::Matrix3f& gaz
   // Orientation: psi grows away from the gaze, lon counter-clockwise about it seen from the front.
   for (int part = 0; part < 2; ++part) {
     const bool iris = part == 0;
-    b->BeginPart((iris ? "iris_" : "sclera_") + name, PartClass::kEyes, iris ? Tissue::kIris : Tissue::kSclera);
+    b->BeginPart((iris ? "iris_" : "sclera_") + name, PartClass::kEyes,
+                 iris ? Tissue::kIris : Tissue::kSclera);
     b->mesh.parts.back().vertex_begin = first;
     b->mesh.parts.back().vertex_end = back + 1;
     for (int k = 0; k < n_rings; ++k) {
@@ -620,7 +643,8 @@ void AddEyeball(Builder* b, const Shape& s, int side, const Eigen::Matrix3f& gaz
       }
     }
     if (!iris)
-      for (int l = 0; l < n_lon; ++l) b->Triangle(back, ring_vertex(n_rings, l + 1), ring_vertex(n_rings, l));
+      for (int l = 0; l < n_lon; ++l)
+        b->Triangle(back, ring_vertex(n_rings, l + 1), ring_vertex(n_rings, l));
   }
 }
 
@@ -661,14 +685,15 @@ std::array<Vec3, 68> LandmarkTargets(const Shape& s, const ProceduralIdentity& i
   const float fh = s.face_scale_y;
   const float jaw = s.jaw_r.x() / 0.058f, width = s.cranium_r.x() / 0.078f;
   // Jaw contour (ICT neutral head), right side; the left mirrors it.
-  const float jaw_pts[9][3] = {{-0.0736f, 0.0007f, -0.0433f}, {-0.0728f, -0.0212f, -0.0406f},
+  const float jaw_pts[9][3] = {{-0.0736f, 0.0007f, -0.0433f},  {-0.0728f, -0.0212f, -0.0406f},
                                {-0.0694f, -0.0407f, -0.0346f}, {-0.0656f, -0.0597f, -0.0282f},
                                {-0.0572f, -0.0810f, -0.0186f}, {-0.0430f, -0.0982f, -0.0064f},
                                {-0.0305f, -0.1052f, 0.0078f},  {-0.0154f, -0.1087f, 0.0228f},
                                {0.0f, -0.1118f, 0.0244f}};
   for (int i = 0; i <= 8; ++i) {
     const float sx = i <= 2 ? width : jaw;
-    const Vec3 p(jaw_pts[i][0] * sx, jaw_pts[i][1] * fh, jaw_pts[i][2] + (i >= 6 ? 0.004f * id.chin_projection : 0.0f));
+    const Vec3 p(jaw_pts[i][0] * sx, jaw_pts[i][1] * fh,
+                 jaw_pts[i][2] + (i >= 6 ? 0.004f * id.chin_projection : 0.0f));
     t[i] = p;
     t[16 - i] = Vec3(-p.x(), p.y(), p.z());
   }
@@ -723,10 +748,14 @@ std::vector<std::pair<std::string, float>> IdentityCoefficients(const Procedural
 }
 
 std::vector<std::pair<std::string, float>> ExpressionControls(const ProceduralExpression& e) {
-  return {{"jaw_open", e.jaw_open},           {"smile", e.smile},
-          {"brow_raise", e.brow_raise},       {"brow_inner_up", e.brow_inner_up},
-          {"eye_close_left", e.eye_close_left}, {"eye_close_right", e.eye_close_right},
-          {"gaze_yaw", e.gaze_yaw},           {"gaze_pitch", e.gaze_pitch}};
+  return {{"jaw_open", e.jaw_open},
+          {"smile", e.smile},
+          {"brow_raise", e.brow_raise},
+          {"brow_inner_up", e.brow_inner_up},
+          {"eye_close_left", e.eye_close_left},
+          {"eye_close_right", e.eye_close_right},
+          {"gaze_yaw", e.gaze_yaw},
+          {"gaze_pitch", e.gaze_pitch}};
 }
 
 namespace {
@@ -752,8 +781,10 @@ void CheckParams(const ProceduralHeadParams& p, const ProceduralHeadOptions& o) 
   check("gaze_yaw", e.gaze_yaw, -0.6f, 0.6f);
   check("gaze_pitch", e.gaze_pitch, -0.5f, 0.5f);
   if (o.azimuth_steps < 96 || o.azimuth_steps % 2 != 0 || o.polar_steps < 64)
-    throw MakeError("procedural head: grid {}x{} too coarse (azimuth_steps >= 96 and even, "
-                    "polar_steps >= 64)", o.azimuth_steps, o.polar_steps);
+    throw MakeError(
+        "procedural head: grid {}x{} too coarse (azimuth_steps >= 96 and even, "
+        "polar_steps >= 64)",
+        o.azimuth_steps, o.polar_steps);
 }
 
 // Everything but the dense subset; `face` receives the face-area mask (dense candidates).
@@ -788,7 +819,8 @@ HeadInstance BuildHead(const ProceduralHeadParams& params, const ProceduralHeadO
     };
     float theta, phi;
     Angles(s, target, &theta, &phi);
-    const int row = static_cast<int>(std::lower_bound(g.theta.begin(), g.theta.end(), theta) - g.theta.begin());
+    const int row =
+        static_cast<int>(std::lower_bound(g.theta.begin(), g.theta.end(), theta) - g.theta.begin());
     int col = 0;
     float best_phi = 1e9f;
     for (int i = 0; i < g.n_phi; ++i) {
@@ -826,7 +858,8 @@ HeadInstance BuildHead(const ProceduralHeadParams& params, const ProceduralHeadO
     if (i >= 17 && i <= 26) {
       float theta, phi;
       Angles(s, Vec3(target.x(), target.y(), 0.02f), &theta, &phi);
-      const Vec3 d(std::sin(theta) * std::sin(phi), std::cos(theta), std::sin(theta) * std::cos(phi));
+      const Vec3 d(std::sin(theta) * std::sin(phi), std::cos(theta),
+                   std::sin(theta) * std::cos(phi));
       target = s.centre + EvaluateSkin(s, d, theta, phi).r * d;
     }
     lm[i] = nearest_grid(target, any);
@@ -844,7 +877,7 @@ HeadInstance BuildHead(const ProceduralHeadParams& params, const ProceduralHeadO
     // Multi-PIE order: right eye 36 outer, 37-38 upper (outer to inner), 39 inner, 40-41 lower
     // (inner to outer); left eye 42 inner, 43-44 upper (inner to outer), 45 outer, 46-47 lower.
     const int b0 = side == 0 ? 42 : 36;
-    const float ts[6] = {side == 0 ? 0.0f : 1.0f, side == 0 ? 1.0f / 3 : 2.0f / 3,
+    const float ts[6] = {side == 0 ? 0.0f : 1.0f,         side == 0 ? 1.0f / 3 : 2.0f / 3,
                          side == 0 ? 2.0f / 3 : 1.0f / 3, side == 0 ? 1.0f : 0.0f,
                          side == 0 ? 2.0f / 3 : 1.0f / 3, side == 0 ? 1.0f / 3 : 2.0f / 3};
     const bool upper[6] = {true, true, true, true, false, false};
@@ -878,8 +911,8 @@ HeadInstance BuildHead(const ProceduralHeadParams& params, const ProceduralHeadO
       float u, my;
       mouth_coords(j, i, &u, &my);
       float w = def.JawWeight(rest[v], u, my);
-      if (j == row_m && i > col_a && i < col_b) w = 0.0f;                  // upper lip row
-      if (j == row_m && (i == col_a || i == col_b)) w = 0.5f;              // corners
+      if (j == row_m && i > col_a && i < col_b) w = 0.0f;      // upper lip row
+      if (j == row_m && (i == col_a || i == col_b)) w = 0.5f;  // corners
       jaw_w[v] = w;
       b.mesh.positions[v] = deform(rest[v], w);
     }
@@ -921,24 +954,32 @@ HeadInstance BuildHead(const ProceduralHeadParams& params, const ProceduralHeadO
   } skin_parts[3] = {{"skin", PartClass::kSkin, Tissue::kSkin},
                      {"eyebrows", PartClass::kHairOther, Tissue::kEyebrows},
                      {"hair", PartClass::kHairOther, Tissue::kHair}};
+  // One pass sorts the skin triangles into their parts; then the parts are emitted in order.
+  std::vector<Eigen::Vector3i> by_part[3];
+  for (auto& list : by_part) list.reserve(2 * n_grid);
+  auto add = [&](int a, int c, int d) {
+    if (a == c || c == d || a == d) return;
+    by_part[part_of({a, c, d})].emplace_back(a, c, d);
+  };
+  for (int i = 0; i < g.n_phi; ++i) {
+    add(crown_v, at(0, i), at(0, i + 1));
+    add(base_v, at(g.n_theta - 1, i + 1), at(g.n_theta - 1, i));
+  }
+  for (int j = 0; j + 1 < g.n_theta; ++j)
+    for (int i = 0; i < g.n_phi; ++i) {
+      const int a = below_mouth(j, i), a1 = below_mouth(j, i + 1);
+      const int c = at(j + 1, i), c1 = at(j + 1, i + 1);
+      add(a, c, a1);
+      add(a1, c, c1);
+    }
+  b.mesh.triangles.reserve(2 * n_grid + 8000);
+  b.mesh.triangle_part.reserve(2 * n_grid + 8000);
   for (int part = 0; part < 3; ++part) {
-    if (part == kHairPart && s.hair_style == 0) continue;
+    if (by_part[part].empty()) continue;
     b.BeginPart(skin_parts[part].name, skin_parts[part].c, skin_parts[part].t);
     b.mesh.parts.back().vertex_begin = 0;
     b.mesh.parts.back().vertex_end = n_skin;
-    for (int i = 0; i < g.n_phi; ++i) {
-      if (part_of({crown_v, at(0, i), at(0, i + 1)}) == part) b.Triangle(crown_v, at(0, i), at(0, i + 1));
-      const int last = g.n_theta - 1;
-      if (part_of({base_v, at(last, i), at(last, i + 1)}) == part)
-        b.Triangle(base_v, at(last, i + 1), at(last, i));
-    }
-    for (int j = 0; j + 1 < g.n_theta; ++j)
-      for (int i = 0; i < g.n_phi; ++i) {
-        const int a = below_mouth(j, i), a1 = below_mouth(j, i + 1);
-        const int c = at(j + 1, i), c1 = at(j + 1, i + 1);
-        if (part_of({a, c, a1}) == part) b.Triangle(a, c, a1);
-        if (part_of({a1, c, c1}) == part) b.Triangle(a1, c, c1);
-      }
+    for (const auto& f : by_part[part]) b.Triangle(f[0], f[1], f[2]);
   }
 
   // Mouth interior: rings from the upper lip row back into the head and forward to the lower lip.
@@ -962,7 +1003,8 @@ HeadInstance BuildHead(const ProceduralHeadParams& params, const ProceduralHeadO
       const float beta = kPi * k / rings;
       const Vec3 pu = b.mesh.positions[upper], pl = b.mesh.positions[lower];
       const Vec3 mid = 0.5f * (pu + pl);
-      ring[k][i] = b.Vertex(mid + (pu - mid) * std::cos(beta) + Vec3(0, 0, -depth * std::sin(beta)));
+      ring[k][i] =
+          b.Vertex(mid + (pu - mid) * std::cos(beta) + Vec3(0, 0, -depth * std::sin(beta)));
     }
   }
   b.mesh.parts.back().vertex_begin = bag_first;
@@ -982,9 +1024,9 @@ HeadInstance BuildHead(const ProceduralHeadParams& params, const ProceduralHeadO
            lip_mid.y() + 0.0004f, lip_mid.y() - 0.0095f, &def);
 
   // Eyeballs.
-  const Eigen::Matrix3f gaze =
-      (Eigen::AngleAxisf(-ex.gaze_yaw, Vec3::UnitY()) * Eigen::AngleAxisf(-ex.gaze_pitch, Vec3::UnitX()))
-          .toRotationMatrix();
+  const Eigen::Matrix3f gaze = (Eigen::AngleAxisf(-ex.gaze_yaw, Vec3::UnitY()) *
+                                Eigen::AngleAxisf(-ex.gaze_pitch, Vec3::UnitX()))
+                                   .toRotationMatrix();
   AddEyeball(&b, s, 0, gaze);
   AddEyeball(&b, s, 1, gaze);
   b.Finish();
@@ -1104,13 +1146,14 @@ HeadInstance ProceduralHead::Build(const ProceduralHeadParams& params,
 
 ProceduralIdentity RandomProceduralIdentity(core::data::Rng& rng, float sigma, float clamp) {
   ProceduralIdentity id;
-  float* fields[] = {&id.skull_width, &id.skull_height, &id.skull_depth, &id.face_height,
-                     &id.jaw_width, &id.chin_projection, &id.chin_width, &id.nose_length,
-                     &id.nose_width, &id.nose_projection, &id.nose_bridge, &id.eye_spacing,
-                     &id.eye_size, &id.mouth_width, &id.lip_thickness, &id.ear_size,
-                     &id.ear_protrusion, &id.cheekbones, &id.brow_ridge, &id.neck_width,
+  float* fields[] = {&id.skull_width,    &id.skull_height,    &id.skull_depth,   &id.face_height,
+                     &id.jaw_width,      &id.chin_projection, &id.chin_width,    &id.nose_length,
+                     &id.nose_width,     &id.nose_projection, &id.nose_bridge,   &id.eye_spacing,
+                     &id.eye_size,       &id.mouth_width,     &id.lip_thickness, &id.ear_size,
+                     &id.ear_protrusion, &id.cheekbones,      &id.brow_ridge,    &id.neck_width,
                      &id.hairline};
-  for (float* f : fields) *f = std::clamp(static_cast<float>(rng.Normal(0.0, sigma)), -clamp, clamp);
+  for (float* f : fields)
+    *f = std::clamp(static_cast<float>(rng.Normal(0.0, sigma)), -clamp, clamp);
   const double u = rng.Uniform();
   id.hair_style = u < 0.15 ? 0 : u < 0.70 ? 1 : 2;
   return id;
@@ -1150,10 +1193,14 @@ ProceduralExpression ProceduralExpressionPreset(Expression expression, float k) 
 ProceduralExpression RandomProceduralExpression(core::data::Rng& rng, Expression* base) {
   const Expression chosen = kAllExpressions[rng.UniformInt(uint64_t{kAllExpressions.size()})];
   if (base) *base = chosen;
-  ProceduralExpression e = ProceduralExpressionPreset(chosen, static_cast<float>(rng.Uniform(0.4, 1.0)));
-  e.jaw_open = std::clamp(e.jaw_open + (rng.Bernoulli(0.3) ? static_cast<float>(rng.Uniform(0.0, 0.5)) : 0.0f), 0.0f, 1.0f);
+  ProceduralExpression e =
+      ProceduralExpressionPreset(chosen, static_cast<float>(rng.Uniform(0.4, 1.0)));
+  e.jaw_open = std::clamp(
+      e.jaw_open + (rng.Bernoulli(0.3) ? static_cast<float>(rng.Uniform(0.0, 0.5)) : 0.0f), 0.0f,
+      1.0f);
   e.smile = std::clamp(e.smile + static_cast<float>(rng.Uniform(-0.15, 0.15)), -1.0f, 1.0f);
-  e.brow_raise = std::clamp(e.brow_raise + static_cast<float>(rng.Uniform(-0.15, 0.15)), -1.0f, 1.0f);
+  e.brow_raise =
+      std::clamp(e.brow_raise + static_cast<float>(rng.Uniform(-0.15, 0.15)), -1.0f, 1.0f);
   const float asym = static_cast<float>(rng.Uniform(-0.1, 0.1));
   e.eye_close_left = std::clamp(e.eye_close_left + asym, -0.5f, 1.0f);
   e.eye_close_right = std::clamp(e.eye_close_right - asym, -0.5f, 1.0f);

@@ -15,7 +15,8 @@ std::regex Pattern(const std::string& pattern, const char* what) {
   try {
     return std::regex(pattern, std::regex::ECMAScript | std::regex::icase);
   } catch (const std::regex_error& e) {
-    throw MakeError("rigged head: {} pattern '{}' is not a valid regex: {}", what, pattern, e.what());
+    throw MakeError("rigged head: {} pattern '{}' is not a valid regex: {}", what, pattern,
+                    e.what());
   }
 }
 
@@ -31,9 +32,11 @@ int FindNodeByName(const core::io::Mesh& mesh, const std::string& name) {
   const std::string want = Lower(name);
   for (size_t i = 0; i < mesh.nodes.size(); ++i) {
     const std::string have = Lower(mesh.nodes[i].name);
-    if (have.size() > want.size() && have.compare(have.size() - want.size(), want.size(), want) == 0) {
+    if (have.size() > want.size() &&
+        have.compare(have.size() - want.size(), want.size(), want) == 0) {
       const char sep = have[have.size() - want.size() - 1];
-      if (sep == ':' || sep == '_' || sep == '|' || sep == '.' || sep == ' ') return static_cast<int>(i);
+      if (sep == ':' || sep == '_' || sep == '|' || sep == '.' || sep == ' ')
+        return static_cast<int>(i);
     }
   }
   return -1;
@@ -43,7 +46,8 @@ std::string NamesPresent(const core::io::Mesh& mesh) {
   std::string parts, bones;
   for (const auto& p : mesh.parts)
     parts += fmt::format("{}'{}' (material '{}')", parts.empty() ? "" : ", ", p.name, p.material);
-  for (const auto& b : mesh.bones) bones += fmt::format("{}'{}'", bones.empty() ? "" : ", ", b.name);
+  for (const auto& b : mesh.bones)
+    bones += fmt::format("{}'{}'", bones.empty() ? "" : ", ", b.name);
   return fmt::format("parts: {}; bones: {}", parts.empty() ? "none" : parts,
                      bones.empty() ? "none" : bones);
 }
@@ -59,7 +63,8 @@ std::vector<int> PartVertices(const core::io::Mesh& mesh, const std::vector<int>
   return out;
 }
 
-Eigen::Vector3f SphereCentre(const std::vector<Eigen::Vector3f>& positions, const std::vector<int>& ids) {
+Eigen::Vector3f SphereCentre(const std::vector<Eigen::Vector3f>& positions,
+                             const std::vector<int>& ids) {
   std::vector<Eigen::Vector3f> points;
   points.reserve(ids.size());
   for (int v : ids) points.push_back(positions[v]);
@@ -76,7 +81,8 @@ struct Eyes {
 Eyes FindEyes(const core::io::Mesh& mesh, const std::vector<Eigen::Vector3f>& posed,
               const std::vector<Eigen::Matrix4f>& globals, const RiggedHeadOptions& o,
               const std::string& file) {
-  const std::regex left = Pattern(o.left_eye, "left_eye"), right = Pattern(o.right_eye, "right_eye");
+  const std::regex left = Pattern(o.left_eye, "left_eye"),
+                   right = Pattern(o.right_eye, "right_eye");
   const std::regex both = Pattern(o.eyes, "eyes"), exclude = Pattern(o.eye_exclude, "eye_exclude");
   auto is = [&](const std::string& text, const std::regex& re) {
     return std::regex_search(text, re) && !std::regex_search(text, exclude);
@@ -87,9 +93,12 @@ Eyes FindEyes(const core::io::Mesh& mesh, const std::vector<Eigen::Vector3f>& po
   for (size_t p = 0; p < mesh.parts.size(); ++p) {
     const std::string& name = mesh.parts[p].name;
     const std::string& material = mesh.parts[p].material;
-    if (is(name, left) || is(material, left)) left_parts.push_back(static_cast<int>(p));
-    else if (is(name, right) || is(material, right)) right_parts.push_back(static_cast<int>(p));
-    else if (is(name, both) || is(material, both)) both_parts.push_back(static_cast<int>(p));
+    if (is(name, left) || is(material, left))
+      left_parts.push_back(static_cast<int>(p));
+    else if (is(name, right) || is(material, right))
+      right_parts.push_back(static_cast<int>(p));
+    else if (is(name, both) || is(material, both))
+      both_parts.push_back(static_cast<int>(p));
   }
   auto part_names = [&](const std::vector<int>& parts) {
     std::string s;
@@ -104,8 +113,10 @@ Eyes FindEyes(const core::io::Mesh& mesh, const std::vector<Eigen::Vector3f>& po
     // 2. Bones.
     for (const auto& bone : mesh.bones) {
       if (bone.node < 0) continue;
-      if (eyes.left_node < 0 && is(bone.name, left)) eyes.left_node = bone.node;
-      else if (eyes.right_node < 0 && is(bone.name, right)) eyes.right_node = bone.node;
+      if (eyes.left_node < 0 && is(bone.name, left))
+        eyes.left_node = bone.node;
+      else if (eyes.right_node < 0 && is(bone.name, right))
+        eyes.right_node = bone.node;
     }
     if (eyes.left_node >= 0 && eyes.right_node >= 0) {
       eyes.source = fmt::format("bones '{}' / '{}'", mesh.nodes[eyes.left_node].name,
@@ -121,7 +132,9 @@ Eyes FindEyes(const core::io::Mesh& mesh, const std::vector<Eigen::Vector3f>& po
       Eigen::Vector3f mean = Eigen::Vector3f::Zero();
       for (int v : ids) mean += posed[v];
       mean /= std::max<size_t>(ids.size(), 1);
-      for (int v : ids) ((posed[v] - mean).dot(left_axis) > 0 ? eyes.left_vertices : eyes.right_vertices).push_back(v);
+      for (int v : ids)
+        ((posed[v] - mean).dot(left_axis) > 0 ? eyes.left_vertices : eyes.right_vertices)
+            .push_back(v);
       eyes.source = fmt::format("part {} split left/right", part_names(parts));
     } else {
       throw MakeError("{}: no eyes found (left_eye '{}', right_eye '{}', eyes '{}'); {}", file,
@@ -144,7 +157,8 @@ Eyes FindEyes(const core::io::Mesh& mesh, const std::vector<Eigen::Vector3f>& po
 
 std::vector<PartRule> DefaultPartRules() {
   return {
-      {"occlusion|tear ?line|tearline|lacrimal|eye ?blend|eye ?shadow|eyewet", PartClass::kHidden, Tissue::kHelper},
+      {"occlusion|tear ?line|tearline|lacrimal|eye ?blend|eye ?shadow|eyewet", PartClass::kHidden,
+       Tissue::kHelper},
       {"lash", PartClass::kHairOther, Tissue::kEyelashes},
       {"eyebrow|(^|[^a-z])brows?($|[^a-z])", PartClass::kHairOther, Tissue::kEyebrows},
       {"cornea|iris|pupil", PartClass::kEyes, Tissue::kEye},
@@ -153,7 +167,8 @@ std::vector<PartRule> DefaultPartRules() {
       {"tongue|gum", PartClass::kTeethMouth, Tissue::kGums},
       {"mouth", PartClass::kTeethMouth, Tissue::kMouthInterior},
       {"hair|beard|moustache|mustache|scalp", PartClass::kHairOther, Tissue::kHair},
-      {"cloth|shirt|jacket|hat|cap|glasses|shoe|pants|trouser|dress|fabric", PartClass::kHairOther, Tissue::kHair},
+      {"cloth|shirt|jacket|hat|cap|glasses|shoe|pants|trouser|dress|fabric", PartClass::kHairOther,
+       Tissue::kHair},
   };
 }
 
@@ -189,14 +204,16 @@ RiggedHead RiggedHead::Load(const std::filesystem::path& path, const RiggedHeadO
 
   const bool rigged = !mesh.bones.empty();
   const std::vector<Eigen::Matrix4f> globals = core::io::GlobalNodeTransforms(mesh);
-  const std::vector<Eigen::Vector3f> posed = rigged ? core::io::SkinPositions(mesh, globals) : mesh.positions;
+  const std::vector<Eigen::Vector3f> posed =
+      rigged ? core::io::SkinPositions(mesh, globals) : mesh.positions;
   const Eyes eyes = FindEyes(mesh, posed, globals, options, file);
   head.eye_source_ = eyes.source;
   if ((eyes.left - eyes.right).dot(options.up.cross(options.forward)) <= 0)
-    throw MakeError("{}: the left eye ({}) is not on the subject's left of the right eye for up "
-                    "({}) and forward ({}): eye names or axes are wrong", file, eyes.source,
-                    fmt::join(options.up.data(), options.up.data() + 3, ", "),
-                    fmt::join(options.forward.data(), options.forward.data() + 3, ", "));
+    throw MakeError(
+        "{}: the left eye ({}) is not on the subject's left of the right eye for up "
+        "({}) and forward ({}): eye names or axes are wrong",
+        file, eyes.source, fmt::join(options.up.data(), options.up.data() + 3, ", "),
+        fmt::join(options.forward.data(), options.forward.data() + 3, ", "));
   head.head_from_file_ = HeadFrameFromEyes(eyes.left.cast<double>(), eyes.right.cast<double>(),
                                            options.up.cast<double>());
   const Eigen::Matrix4f to_head = head.head_from_file_.ToMatrix4().cast<float>();
@@ -238,7 +255,8 @@ RiggedHead RiggedHead::Load(const std::filesystem::path& path, const RiggedHeadO
   h.mesh.morph_targets.clear();
   h.mesh.bones.clear();
   h.rig = rig;
-  if (rigged) h.mesh.positions = core::io::SkinPositions(rig->skin, GlobalNodeTransforms(rig->skin));
+  if (rigged)
+    h.mesh.positions = core::io::SkinPositions(rig->skin, GlobalNodeTransforms(rig->skin));
   h.mesh.normals = HeadVertexNormals(h, h.mesh.positions);
   // Eye centres again, now in the head frame (the midpoint is the origin up to rounding).
   const auto head_globals = GlobalNodeTransforms(head.bind_);
@@ -259,7 +277,8 @@ RiggedHead RiggedHead::Load(const std::filesystem::path& path, const RiggedHeadO
     for (int i = 0; i < 68; ++i) {
       const int v = options.landmark_vertices[i];
       if (v < 0 || v >= h.mesh.NumVertices())
-        throw MakeError("{}: landmark {} is vertex {}, the model has {}", file, i, v, h.mesh.NumVertices());
+        throw MakeError("{}: landmark {} is vertex {}, the model has {}", file, i, v,
+                        h.mesh.NumVertices());
       h.landmark_vertices[i] = v;
     }
     std::vector<std::uint8_t> skin(h.mesh.NumVertices(), 0);
@@ -272,7 +291,8 @@ RiggedHead RiggedHead::Load(const std::filesystem::path& path, const RiggedHeadO
   }
   for (int v : options.dense_vertices)
     if (v < 0 || v >= h.mesh.NumVertices())
-      throw MakeError("{}: dense vertex {} out of range ({} vertices)", file, v, h.mesh.NumVertices());
+      throw MakeError("{}: dense vertex {} out of range ({} vertices)", file, v,
+                      h.mesh.NumVertices());
   h.dense_vertices = options.dense_vertices;
   ValidateHead(h);
   return head;

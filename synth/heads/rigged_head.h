@@ -42,8 +42,10 @@ struct RiggedHeadOptions {
   // `left_eye` and `right_eye` (sphere fit to their vertices); bones of those names (their
   // origins); one part holding both eyes (`eyes`), split into left and right by the `up` and
   // `forward` axes. Names matching `eye_exclude` are never eyes.
-  std::string left_eye = "(^|[^a-z])(l|left)[_. -]*eye($|[^a-z])|eye(ball)?[_. -]*(l|left)($|[^a-z])";
-  std::string right_eye = "(^|[^a-z])(r|right)[_. -]*eye($|[^a-z])|eye(ball)?[_. -]*(r|right)($|[^a-z])";
+  std::string left_eye =
+      "(^|[^a-z])(l|left)[_. -]*eye($|[^a-z])|eye(ball)?[_. -]*(l|left)($|[^a-z])";
+  std::string right_eye =
+      "(^|[^a-z])(r|right)[_. -]*eye($|[^a-z])|eye(ball)?[_. -]*(r|right)($|[^a-z])";
   std::string eyes = "eye";
   std::string eye_exclude = "occlusion|tear|lash|brow|lid|socket|blend|lacrimal|wet|shadow";
   std::optional<float> scale_to_metres;  // file units -> metres (default: what the file declares)

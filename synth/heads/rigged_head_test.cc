@@ -1,4 +1,6 @@
 // Rigged models through Assimp, on Debian's assimp-testmodels (skipped when they are absent).
+#include "synth/heads/rigged_head.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,7 +10,6 @@
 #include "core/geometry/rotation.h"
 #include "core/io/mesh.h"
 #include "core/util/error.h"
-#include "synth/heads/rigged_head.h"
 
 namespace synface::synth::heads {
 namespace {
@@ -17,8 +18,8 @@ namespace fs = std::filesystem;
 using Eigen::Vector3f;
 const fs::path kModels = "/usr/share/assimp/models";
 
-#define SKIP_WITHOUT_MODELS()                                                                   \
-  if (!fs::exists(kModels / "X" / "BCN_Epileptic.X"))                                          \
+#define SKIP_WITHOUT_MODELS()                         \
+  if (!fs::exists(kModels / "X" / "BCN_Epileptic.X")) \
   GTEST_SKIP() << kModels << " is missing: install Debian's assimp-testmodels package"
 
 std::string ErrorOf(const std::function<void()>& f) {
@@ -31,7 +32,8 @@ std::string ErrorOf(const std::function<void()>& f) {
 }
 
 Eigen::Matrix3d Pose(double yaw, double pitch, double roll) {
-  return core::geometry::RotationFromHeadPose(core::geometry::HeadPoseFromDegrees(yaw, pitch, roll));
+  return core::geometry::RotationFromHeadPose(
+      core::geometry::HeadPoseFromDegrees(yaw, pitch, roll));
 }
 
 // Per vertex: the total weight of the bones at or below `node` in the hierarchy.
@@ -71,7 +73,9 @@ void ExpectNeckPosing(const HeadInstance& h, const Eigen::Matrix3d& r) {
   // The label is the eye-midpoint frame: the eyes went where model_from_head puts them.
   const PosedHead rest = PoseAboutNeck(h, Eigen::Matrix3d::Identity());
   EXPECT_LT(rest.model_from_head.translation.norm(), 1e-5);
-  EXPECT_LT(core::geometry::GeodesicAngle(rest.model_from_head.RotationMatrix(), Eigen::Matrix3d::Identity()), 1e-6);
+  EXPECT_LT(core::geometry::GeodesicAngle(rest.model_from_head.RotationMatrix(),
+                                          Eigen::Matrix3d::Identity()),
+            1e-6);
   EXPECT_LT(core::geometry::GeodesicAngle(posed.model_from_head.RotationMatrix(), r), 1e-5);
 }
 
@@ -98,7 +102,7 @@ TEST(RiggedHead, HumanRigTurnsThroughItsNeckBoneAndLabelsTheEyes) {
   }
   EXPECT_LT(front, -0.015f);
   EXPECT_LT(top, -0.08f);
-  EXPECT_GT(bottom, 1.0f);   // the feet
+  EXPECT_GT(bottom, 1.0f);  // the feet
   // The neck pivot is the neck bone's origin: below and behind the eyes.
   EXPECT_GT(h.neck_pivot.y(), 0.05f);
   EXPECT_GT(h.neck_pivot.z(), 0.05f);
@@ -109,7 +113,8 @@ TEST(RiggedHead, HumanRigTurnsThroughItsNeckBoneAndLabelsTheEyes) {
   int nose = -1;
   for (int v = 0; v < h.mesh.NumVertices(); ++v) {
     const Vector3f& p = h.mesh.positions[v];
-    if (std::abs(p.x()) < 0.03f && std::abs(p.y()) < 0.08f && (nose < 0 || p.z() < h.mesh.positions[nose].z()))
+    if (std::abs(p.x()) < 0.03f && std::abs(p.y()) < 0.08f &&
+        (nose < 0 || p.z() < h.mesh.positions[nose].z()))
       nose = v;
   }
   ASSERT_GE(nose, 0);
@@ -133,8 +138,9 @@ TEST(RiggedHead, AnyNamedBonesWork) {
   ExpectNeckPosing(h, Pose(20, -15, 0));
   // Eyes swapped: refused, naming the problem.
   std::swap(o.left_eye, o.right_eye);
-  EXPECT_NE(ErrorOf([&] { RiggedHead::Load(kModels / "FBX" / "animation_with_skeleton.fbx", o); })
-                .find("subject's left"),
+  EXPECT_NE(ErrorOf([&] {
+              RiggedHead::Load(kModels / "FBX" / "animation_with_skeleton.fbx", o);
+            }).find("subject's left"),
             std::string::npos);
 }
 
@@ -158,8 +164,12 @@ TEST(RiggedHead, StaticModelWithOneEyeMeshIsPosedByNeckWeights) {
       ASSERT_EQ(posed.positions[v], h.mesh.positions[v]);
       ++feet;
     }
-    if (h.neck_weight[v] == 1.0f)
-      ASSERT_LT((posed.positions[v].cast<double>() - posed.model_from_head * h.mesh.positions[v].cast<double>()).norm(), 1e-5);
+    if (h.neck_weight[v] == 1.0f) {
+      ASSERT_LT((posed.positions[v].cast<double>() -
+                 posed.model_from_head * h.mesh.positions[v].cast<double>())
+                    .norm(),
+                1e-5);
+    }
   }
   EXPECT_GT(feet, 100);
 }
@@ -173,16 +183,22 @@ TEST(RiggedHead, ErrorsNameWhatIsThere) {
   EXPECT_NE(neck.find("B_Neck"), std::string::npos);  // lists the bones present
   RiggedHeadOptions no_eyes;
   no_eyes.left_eye = no_eyes.right_eye = no_eyes.eyes = "^nothing$";
-  const std::string eyes = ErrorOf([&] { RiggedHead::Load(kModels / "Collada" / "human.zae", no_eyes); });
+  const std::string eyes =
+      ErrorOf([&] { RiggedHead::Load(kModels / "Collada" / "human.zae", no_eyes); });
   EXPECT_NE(eyes.find("no eyes"), std::string::npos);
   EXPECT_NE(eyes.find("human-highpolyeyesMesh"), std::string::npos);  // lists the parts
-  EXPECT_NE(ErrorOf([&] { RiggedHead::Load(kModels / "X" / "absent.X"); }).find("absent.X"), std::string::npos);
+  EXPECT_NE(ErrorOf([&] { RiggedHead::Load(kModels / "X" / "absent.X"); }).find("absent.X"),
+            std::string::npos);
   RiggedHeadOptions bad_regex;
   bad_regex.left_eye = "(";
-  EXPECT_NE(ErrorOf([&] { RiggedHead::Load(kModels / "Collada" / "human.zae", bad_regex); }).find("left_eye"),
+  EXPECT_NE(ErrorOf([&] {
+              RiggedHead::Load(kModels / "Collada" / "human.zae", bad_regex);
+            }).find("left_eye"),
             std::string::npos);
   const RiggedHead human = RiggedHead::Load(kModels / "Collada" / "human.zae");
-  EXPECT_NE(ErrorOf([&] { human.Instantiate({{"smile", 1.0f}}); }).find("no morph target 'smile'"),
+  EXPECT_NE(ErrorOf([&] {
+              human.Instantiate({{"smile", 1.0f}});
+            }).find("no morph target 'smile'"),
             std::string::npos);
 }
 

@@ -12,9 +12,6 @@
 #include <mutex>
 #include <opencv2/imgproc.hpp>
 #include <thread>
-#include <cstdio>
-#include <ctime>
-namespace { double Tcpu() { timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t); return t.tv_sec + 1e-9 * t.tv_nsec; } thread_local double g_phase[8]; double g_total[8]; std::mutex g_mu; }
 
 #include "core/util/error.h"
 #include "synth/render/color.h"
@@ -96,9 +93,13 @@ struct Surface {
 };
 
 // v / |v| with one division (Eigen's normalized() divides each component).
-inline Eigen::Vector3f Normalize(const Eigen::Vector3f& v) {
-  return v * (1.0f / std::sqrt(v.squaredNorm()));
+// 1 / sqrt(x) from the hardware estimate refined by one Newton step (relative error ~1e-7, far
+// cheaper than sqrt + division; deterministic on every x86-64 CPU of one vendor family).
+inline float InvSqrt(float x) {
+  const float y = _mm_cvtss_f32(_mm_rsqrt_ss(_mm_set_ss(x)));
+  return y * (1.5f - 0.5f * x * y * y);
 }
+inline Eigen::Vector3f Normalize(const Eigen::Vector3f& v) { return v * InvSqrt(v.squaredNorm()); }
 
 Eigen::Vector3f RayDir(const RTCRay& r) { return Eigen::Vector3f(r.dir_x, r.dir_y, r.dir_z); }
 Eigen::Vector3f RayOrg(const RTCRay& r) { return Eigen::Vector3f(r.org_x, r.org_y, r.org_z); }
@@ -276,7 +277,6 @@ void AddDirect(const Context& c, const Surface& s, const Eigen::Vector3f& weight
 }
 
 void RenderTile(const Context& c, int tile_index, Scratch* w) {
-  double T = Tcpu(); auto mark = [&](int k) { double n = Tcpu(); g_phase[k] += n - T; T = n; };
   const RenderSettings& settings = *c.settings;
   const int x0 = (tile_index % c.tiles_x) * c.tile, y0 = (tile_index / c.tiles_x) * c.tile;
   const int tw = std::min(c.tile, c.width - x0), th = std::min(c.tile, c.height - y0);
@@ -320,7 +320,6 @@ void RenderTile(const Context& c, int tile_index, Scratch* w) {
       }
     }
   }
-  mark(0);
   RTCIntersectContext coherent;
   rtcInitIntersectContext(&coherent);
   coherent.flags = RTC_INTERSECT_CONTEXT_FLAG_COHERENT;
@@ -330,7 +329,6 @@ void RenderTile(const Context& c, int tile_index, Scratch* w) {
   rtcIntersect1M(c.rtc, &coherent, w->primary.data(), static_cast<unsigned>(num_primary),
                  sizeof(RTCRayHit));
   w->stats.camera_rays += num_primary;
-  mark(1);
 
   // Labels from the centre rays.
   RenderOutput& out = *c.out;
@@ -359,7 +357,6 @@ void RenderTile(const Context& c, int tile_index, Scratch* w) {
       out.ids.at<cv::Vec3i>(y, x) = cv::Vec3i(target.object_id, target.mesh_index, target.triangle);
     if (settings.barycentrics) out.barycentrics.at<cv::Vec2f>(y, x) = cv::Vec2f(rh.hit.u, rh.hit.v);
   }
-  mark(2);
   if (!shade) return;
 
   // Shading of every camera sample.
@@ -418,7 +415,6 @@ void RenderTile(const Context& c, int tile_index, Scratch* w) {
       }
     }
 
-  mark(3);
   // One diffuse bounce: direct light and ambient where the bounce rays land.
   if (!w->bounce.empty()) {
     rtcIntersect1M(c.rtc, &incoherent, w->bounce.data(), static_cast<unsigned>(w->bounce.size()),
@@ -448,7 +444,6 @@ void RenderTile(const Context& c, int tile_index, Scratch* w) {
         w->accum[w->visibility_entries[k].sample] += w->visibility_entries[k].value;
   }
 
-  mark(4);
   // Resolve: box filter over the pixel's samples, in sample order.
   const float inv_spp = 1.0f / static_cast<float>(spp);
   const SrgbEncoder& encode = c.encoder;
@@ -470,7 +465,6 @@ void RenderTile(const Context& c, int tile_index, Scratch* w) {
         out.linear_rgb.at<cv::Vec3f>(y, x0 + lx) = cv::Vec3f(rgb.z(), rgb.y(), rgb.x());
     }
   }
-  mark(5);
 }
 
 std::vector<Eigen::Vector3f> LinearBackplate(const cv::Mat& image, int width, int height) {
@@ -589,7 +583,6 @@ RenderOutput Render(const Scene& scene, const Camera& camera, const Lighting& li
       Scratch scratch;
       for (int t = next++; t < num_tiles; t = next++) RenderTile(c, t, &scratch);
       stats[worker] = scratch.stats;
-      { std::lock_guard<std::mutex> l(g_mu); for (int k = 0; k < 8; ++k) { g_total[k] += g_phase[k]; g_phase[k] = 0; } }
     } catch (...) {
       std::lock_guard<std::mutex> lock(failure_mutex);
       if (!failure) failure = std::current_exception();
@@ -610,7 +603,6 @@ RenderOutput Render(const Scene& scene, const Camera& camera, const Lighting& li
     out.stats.centre_hits += s.centre_hits;
   }
   out.stats.threads = workers;
-  static int calls = 0; if (++calls % 20 == 0) { fprintf(stderr, "phases (CPU ms/frame): gen %.1f trace %.1f labels %.1f shade %.1f shadowtrace %.1f resolve %.1f\n", g_total[0]*50, g_total[1]*50, g_total[2]*50, g_total[3]*50, g_total[4]*50, g_total[5]*50); for (auto& g : g_total) g = 0; }
   out.stats.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;

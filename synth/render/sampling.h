@@ -10,7 +10,6 @@
 #include <Eigen/Geometry>
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
 namespace synface::synth::render {
 
@@ -93,20 +92,15 @@ class Strata {
  public:
   explicit Strata(int count) : count_(count < 1 ? 1 : count), grid_(ExactSqrt(count_)) {
     scale_ = 1.0f / static_cast<float>(grid_ ? grid_ : count_);
-    if (grid_)  // stratum corners, so that sampling needs no integer division
-      for (int i = 0; i < count_; ++i)
-        corners_.emplace_back(static_cast<float>(i % grid_), static_cast<float>(i / grid_));
   }
   int count() const { return count_; }
   // Sample `index`, jittered within its stratum by `jitter` (uniform in [0, 1)^2); `key` picks
   // the Latin-hypercube permutation.
   Eigen::Vector2f Sample(int index, const Eigen::Vector2f& jitter, std::uint64_t key) const {
     if (count_ == 1) return jitter;
-    if (grid_) {
-      const float n = static_cast<float>(grid_);
-      return Eigen::Vector2f((static_cast<float>(index % grid_) + jitter.x()) / n,
-                             (static_cast<float>(index / grid_) + jitter.y()) / n);
-    }
+    if (grid_)
+      return Eigen::Vector2f((static_cast<float>(index % grid_) + jitter.x()) * scale_,
+                             (static_cast<float>(index / grid_) + jitter.y()) * scale_);
     const std::uint32_t sy =
         PermuteIndex(static_cast<std::uint32_t>(index), static_cast<std::uint32_t>(count_), key);
     return Eigen::Vector2f(static_cast<float>(index) + jitter.x(),
@@ -116,8 +110,7 @@ class Strata {
 
  private:
   int count_, grid_;
-  float scale_;
-  std::vector<Eigen::Vector2f> corners_;
+  float scale_;  // stratum size
 };
 
 // Shirley-Chiu concentric map from the unit square to the unit disk (area preserving, low

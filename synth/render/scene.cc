@@ -328,5 +328,4 @@ void Scene::Commit() {
   committed_ = true;
 }
 
-
 }  // namespace synface::synth::render
