@@ -504,8 +504,8 @@ ExpressionWeights IctFaceModel::RandomExpression(core::data::Rng& rng, Expressio
   if (base) *base = chosen;
   ExpressionWeights w =
       Preset(chosen, static_cast<float>(rng.Uniform(o.intensity_min, o.intensity_max)));
-  // Draws happen for every shape in a fixed order, whether or not they are used, so the stream
-  // stays aligned across models that load different shape sets only when the sets are equal.
+  // Both draws happen for every shape whether or not the extra is used, so the number of draws
+  // depends only on the loaded shape set, not on the outcomes.
   for (const std::string& name : expression_names_) {
     const bool extra = rng.Bernoulli(o.extra_probability);
     const float amount = static_cast<float>(rng.Uniform(0.0, o.extra_max));

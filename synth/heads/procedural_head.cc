@@ -411,13 +411,17 @@ SkinSample EvaluateSkin(const Shape& s, const Vec3& d, float theta, float phi) {
   float delta = 0.0f;
   if (z > -0.03f) {
     // Brow ridges, cheekbones, eye sockets.
+    // (Each Gaussian is skipped where it is below ~1e-4 of its amplitude.)
     const float eye_dx = ax - s.half_ipd;
-    delta += s.brow_ridge * std::exp(-std::pow((eye_dx - 0.004f) / 0.018f, 2.0f) -
-                                     std::pow((y - 0.021f) / 0.007f, 2.0f));
-    delta += s.cheekbone * std::exp(-std::pow((ax - 0.045f) / 0.014f, 2.0f) -
-                                    std::pow((y + 0.025f) / 0.012f, 2.0f));
-    delta -= 0.0035f *
-             std::exp(-std::pow(eye_dx / 0.016f, 2.0f) - std::pow((y - 0.002f) / 0.011f, 2.0f));
+    if (std::abs(y - 0.021f) < 0.021f && std::abs(eye_dx - 0.004f) < 0.054f)
+      delta += s.brow_ridge * std::exp(-std::pow((eye_dx - 0.004f) / 0.018f, 2.0f) -
+                                       std::pow((y - 0.021f) / 0.007f, 2.0f));
+    if (std::abs(y + 0.025f) < 0.036f && std::abs(ax - 0.045f) < 0.042f)
+      delta += s.cheekbone * std::exp(-std::pow((ax - 0.045f) / 0.014f, 2.0f) -
+                                      std::pow((y + 0.025f) / 0.012f, 2.0f));
+    if (std::abs(y - 0.002f) < 0.033f && std::abs(eye_dx) < 0.048f)
+      delta -= 0.0035f *
+               std::exp(-std::pow(eye_dx / 0.016f, 2.0f) - std::pow((y - 0.002f) / 0.011f, 2.0f));
     // Lips and the chin's groove, in mouth-local coordinates (the lip line is the grid row).
     const float u = phi / s.mouth_phi;
     const float my = -(theta - s.mouth_theta) * s.mouth_radius;
@@ -509,7 +513,11 @@ struct Deformation {
   // Brows and smile: displacement at a rest position (front of the face only).
   Vec3 Soft(const Vec3& p) const {
     Vec3 d = Vec3::Zero();
-    if (p.z() < -0.03f) return d;
+    // Nothing moves for a neutral face, nor outside the front of the face (the fields' Gaussians
+    // are below 1e-4 there).
+    if (p.z() < -0.03f || (e.brow_raise == 0 && e.brow_inner_up == 0 && e.smile == 0) ||
+        std::abs(p.x()) > 0.11f || p.y() < -0.13f || p.y() > 0.09f)
+      return d;
     for (int side = 0; side < 2; ++side) {
       const float sg = side == 0 ? 1.0f : -1.0f;
       const float above_eye = SmoothStep(0.004f, 0.012f, p.y());
@@ -553,6 +561,7 @@ struct Deformation {
 
   Vec3 Rotate(const Vec3& p, float fraction) const {
     const float a = jaw_angle * fraction;
+    if (a == 0.0f) return p;
     const Vec3 q = p - s.hinge;
     return s.hinge + Vec3(q.x(), q.y() * std::cos(a) - q.z() * std::sin(a),
                           q.y() * std::sin(a) + q.z() * std::cos(a));
@@ -954,12 +963,15 @@ HeadInstance BuildHead(const ProceduralHeadParams& params, const ProceduralHeadO
   } skin_parts[3] = {{"skin", PartClass::kSkin, Tissue::kSkin},
                      {"eyebrows", PartClass::kHairOther, Tissue::kEyebrows},
                      {"hair", PartClass::kHairOther, Tissue::kHair}};
-  // One pass sorts the skin triangles into their parts; then the parts are emitted in order.
-  std::vector<Eigen::Vector3i> by_part[3];
-  for (auto& list : by_part) list.reserve(2 * n_grid);
+  // One pass finds each skin triangle's part; then the parts are emitted in order.
+  std::vector<Eigen::Vector3i> skin_tris;
+  std::vector<std::uint8_t> skin_part;
+  skin_tris.reserve(2 * n_grid);
+  skin_part.reserve(2 * n_grid);
   auto add = [&](int a, int c, int d) {
     if (a == c || c == d || a == d) return;
-    by_part[part_of({a, c, d})].emplace_back(a, c, d);
+    skin_tris.emplace_back(a, c, d);
+    skin_part.push_back(static_cast<std::uint8_t>(part_of({a, c, d})));
   };
   for (int i = 0; i < g.n_phi; ++i) {
     add(crown_v, at(0, i), at(0, i + 1));
@@ -972,14 +984,15 @@ HeadInstance BuildHead(const ProceduralHeadParams& params, const ProceduralHeadO
       add(a, c, a1);
       add(a1, c, c1);
     }
-  b.mesh.triangles.reserve(2 * n_grid + 8000);
-  b.mesh.triangle_part.reserve(2 * n_grid + 8000);
+  b.mesh.triangles.reserve(skin_tris.size() + 6000);
+  b.mesh.triangle_part.reserve(skin_tris.size() + 6000);
   for (int part = 0; part < 3; ++part) {
-    if (by_part[part].empty()) continue;
+    if (std::find(skin_part.begin(), skin_part.end(), part) == skin_part.end()) continue;
     b.BeginPart(skin_parts[part].name, skin_parts[part].c, skin_parts[part].t);
     b.mesh.parts.back().vertex_begin = 0;
     b.mesh.parts.back().vertex_end = n_skin;
-    for (const auto& f : by_part[part]) b.Triangle(f[0], f[1], f[2]);
+    for (size_t t = 0; t < skin_tris.size(); ++t)
+      if (skin_part[t] == part) b.Triangle(skin_tris[t][0], skin_tris[t][1], skin_tris[t][2]);
   }
 
   // Mouth interior: rings from the upper lip row back into the head and forward to the lower lip.
