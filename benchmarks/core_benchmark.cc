@@ -2,7 +2,7 @@
 // depth of a head-like surface) and MobileNetV2 forward at 256x256, batch 1, on 1 and 2 threads
 // (the Table 5.3 landmark regressor: width 1.0 with the 520x3 = 1560-value head).
 //
-//   bazel run -c opt //benchmarks:core_benchmark -- --benchmark_out=core.json \
+//   bazel run -c opt //benchmarks:core_benchmark -- --benchmark_out=core.json
 //       --benchmark_out_format=json --benchmark_repetitions=5
 //   tools/benchmark.sh runs every benchmark this way (--short: one quick repetition each).
 #include <benchmark/benchmark.h>

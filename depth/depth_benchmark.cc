@@ -3,7 +3,7 @@
 // batch 2) — frames/s beside MAC/s. The thesis calls FaceDepth real-time at 16.41 GMac (P5 Table 2)
 // without any timing; this measures it.
 //
-//   bazel run -c opt //depth:depth_benchmark -- --benchmark_out=depth.json \
+//   bazel run -c opt //depth:depth_benchmark -- --benchmark_out=depth.json
 //       --benchmark_out_format=json --benchmark_repetitions=5
 //   SYNFACE_DEPTH_BENCHMARK_TINY=1 shrinks every input to 64x48 (the short test's mode).
 // MACs are core/nn's conv + linear count for the very input benchmarked (complexity.h).
