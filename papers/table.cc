@@ -8,6 +8,7 @@
 #include <regex>
 #include <set>
 
+#include "core/config/compose.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/runfiles.h"
@@ -21,25 +22,6 @@ namespace {
 const std::regex& IdPattern() {
   static const std::regex pattern("[a-z0-9][a-z0-9_]*");
   return pattern;
-}
-
-std::string_view TypeName(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table:
-      return "table";
-    case toml::node_type::array:
-      return "array";
-    case toml::node_type::string:
-      return "string";
-    case toml::node_type::integer:
-      return "integer";
-    case toml::node_type::floating_point:
-      return "float";
-    case toml::node_type::boolean:
-      return "boolean";
-    default:
-      return "date/time";
-  }
 }
 
 // Measured values never live in a table file; these keys are how one would try to put them there.
@@ -108,7 +90,7 @@ class Reader {
 
   std::string StringNode(const toml::node& node, const std::string& path, bool non_empty) const {
     const auto* value = node.as_string();
-    if (!value) Fail(&node, path, fmt::format("expected a string, got {}", TypeName(node)));
+    if (!value) Fail(&node, path, fmt::format("expected a string, got {}", core::config::NodeTypeName(node)));
     if (non_empty && value->get().empty()) Fail(&node, path, "must not be empty");
     return value->get();
   }
@@ -122,7 +104,7 @@ class Reader {
   int64_t IntegerNode(const toml::node& node, const std::string& path, int64_t lo,
                       int64_t hi) const {
     const auto* value = node.as_integer();
-    if (!value) Fail(&node, path, fmt::format("expected an integer, got {}", TypeName(node)));
+    if (!value) Fail(&node, path, fmt::format("expected an integer, got {}", core::config::NodeTypeName(node)));
     if (value->get() < lo || value->get() > hi)
       Fail(&node, path, fmt::format("{} is outside {}..{}", value->get(), lo, hi));
     return value->get();
@@ -138,7 +120,7 @@ class Reader {
     }
     const toml::array* array = node->as_array();
     if (!array)
-      Fail(node, Join(path, key), fmt::format("expected an array, got {}", TypeName(*node)));
+      Fail(node, Join(path, key), fmt::format("expected an array, got {}", core::config::NodeTypeName(*node)));
     return *array;
   }
 
@@ -165,7 +147,7 @@ class Reader {
 
   const toml::table& TableNode(const toml::node& node, const std::string& path) const {
     const toml::table* table = node.as_table();
-    if (!table) Fail(&node, path, fmt::format("expected a table, got {}", TypeName(node)));
+    if (!table) Fail(&node, path, fmt::format("expected a table, got {}", core::config::NodeTypeName(node)));
     return *table;
   }
 
