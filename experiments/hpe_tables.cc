@@ -15,11 +15,10 @@
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/runfiles.h"
+#include "experiments/synth_datasets.h"
 #include "hpe/inference.h"
 #include "hpe/readers.h"
 #include "hpe/training.h"
-#include "synth/datagen/generator.h"
-#include "synth/datagen/generator_config.h"
 
 namespace synface::experiments {
 namespace {
@@ -28,19 +27,6 @@ using core::results::FormatFixed;
 using core::results::ResultRecord;
 using core::results::ResultRow;
 using core::results::Value;
-
-std::string Hex16(uint64_t v) { return fmt::format("{:016x}", v); }
-
-fs::path ResolveSynthConfig(const std::string& file) {
-  const fs::path p(file);
-  if (p.is_absolute()) return p;
-  if (fs::exists(core::ResolveUserPath(p))) return core::ResolveUserPath(p);
-  if (auto r = core::FindRunfile("synface/" + file)) return *r;
-  throw core::MakeError(
-      "synth config '{}' not found (absolute, relative to the working folder, or "
-      "in the runfiles under synface/)",
-      file);
-}
 
 std::string JoinList(const std::vector<std::string>& v) {
   std::string s;
@@ -70,31 +56,6 @@ void DegradeSet(hpe::PoseSet& set, const Degradation& d) {
       img = cv::imdecode(bytes, cv::IMREAD_COLOR);
     }
   }
-}
-
-fs::path EnsureSynthDataset(const fs::path& runs_root, const std::string& tag,
-                            const std::vector<std::string>& config_files,
-                            const std::vector<std::string>& overrides, int64_t count, int threads) {
-  std::vector<fs::path> files;
-  for (const auto& f : config_files) files.push_back(ResolveSynthConfig(f));
-  std::vector<std::string> keyed = overrides;
-  keyed.push_back(fmt::format("count={}", count));
-  // The key is the resolved generator config without the run-only keys that name this folder.
-  const core::config::Config probe = synth::datagen::LoadGeneratorConfig(files, keyed);
-  const std::string key = Hex16(core::data::Fnv1a64(probe.ToTomlString()));
-  const fs::path dir = runs_root / "_datasets" / fmt::format("{}_{}", tag, key);
-  if (fs::exists(dir / "manifest.csv")) return dir;  // complete: reuse
-  std::vector<std::string> run = keyed;
-  run.push_back(fmt::format("out=\"{}\"", dir.string()));
-  run.push_back(fmt::format("threads={}", threads));
-  const core::config::Config config = synth::datagen::LoadGeneratorConfig(files, run);
-  const auto gen = synth::datagen::ReadGeneratorConfig(config, true);
-  const auto report = synth::datagen::GenerateDataset(gen, config);
-  if (!report.finalized) {
-    throw core::MakeError("{}: synth generation stopped before the dataset was complete",
-                          dir.string());
-  }
-  return dir;
 }
 
 hpe::PoseSet LoadSynthPoseSet(const fs::path& dir, int threads) {
@@ -259,7 +220,7 @@ CachedModel EnsureSyntheticModel(const ExperimentContext& ctx, const HpeData& da
       "{}|{}|{}|{}|{}|{}|{}|{}|{}", data.source_dir.filename().string(), arch, o.epochs,
       o.batch_size, o.lr, o.lr_step_epochs, o.noise_std, o.seed, data.validation.count());
   CachedModel m;
-  m.key = fmt::format("fsanet_synthetic_{}", Hex16(core::data::Fnv1a64(key_text)));
+  m.key = fmt::format("fsanet_synthetic_{:016x}", core::data::Fnv1a64(key_text));
   const fs::path dir = RunsRoot(ctx) / "_models" / m.key;
   const fs::path summary = dir / "summary.json";
   if (fs::exists(summary)) {

@@ -18,6 +18,7 @@
 
 #include "core/results/results.h"
 #include "experiments/runner.h"
+#include "experiments/synth_datasets.h"
 #include "hpe/evaluation.h"
 #include "hpe/pose_data.h"
 
@@ -33,15 +34,6 @@ struct Degradation {
   uint64_t seed = 0;
 };
 void DegradeSet(hpe::PoseSet& set, const Degradation& degradation);
-
-// Generates (or completes, or reuses) the synth dataset described by `config_files` (paths
-// relative to the runfiles' synface/ or absolute) plus `overrides` with `count` samples, under
-// <runs_root>/_datasets/<tag>_<hash of the resolved generator config>/. Returns its folder.
-std::filesystem::path EnsureSynthDataset(const std::filesystem::path& runs_root,
-                                         const std::string& tag,
-                                         const std::vector<std::string>& config_files,
-                                         const std::vector<std::string>& overrides, int64_t count,
-                                         int threads);
 
 // Reads a synth dataset's samples (synth's label JSON fields) and loads 64x64 FSA-Net crops.
 hpe::PoseSet LoadSynthPoseSet(const std::filesystem::path& dataset_dir, int threads);

@@ -1,10 +1,10 @@
 #include "experiments/runner.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "core/util/error.h"
 #include "core/util/runfiles.h"
@@ -32,9 +32,10 @@ Schema ExperimentSchema(const Experiment& experiment) {
 fs::path ExperimentConfigPath(const std::string& name) {
   const std::string rlocation = "synface/experiments/configs/" + name + ".toml";
   if (auto path = core::FindRunfile(rlocation)) return *path;
-  throw core::MakeError("experiment '{}': its config experiments/configs/{}.toml is not in the "
-                        "runfiles (add it to the target's data)",
-                        name, name);
+  throw core::MakeError(
+      "experiment '{}': its config experiments/configs/{}.toml is not in the "
+      "runfiles (add it to the target's data)",
+      name, name);
 }
 
 }  // namespace
@@ -61,9 +62,9 @@ fs::path RunExperiment(const Experiment& experiment, const std::vector<std::stri
   }
   core::config::CommandLine cl = core::config::SplitCommandLine(config_args);
   if (!cl.rest.empty())
-    throw core::MakeError("unknown argument '{}'\n{}", cl.rest.front(),
-                          fmt::format(kUsage, experiment.name, experiment.description,
-                                      experiment.table));
+    throw core::MakeError(
+        "unknown argument '{}'\n{}", cl.rest.front(),
+        fmt::format(kUsage, experiment.name, experiment.description, experiment.table));
 
   std::vector<fs::path> files = {core::config::ScalePresetPath(scale_name),
                                  ExperimentConfigPath(experiment.name)};
@@ -89,7 +90,8 @@ fs::path RunExperiment(const Experiment& experiment, const std::vector<std::stri
   const std::string started_at = results::NowIso8601();
   const auto start = std::chrono::steady_clock::now();
   results::ResultRecord record = experiment.run(context);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   record.experiment = experiment.name;
   record.table = experiment.table;

@@ -1,9 +1,9 @@
 #include "experiments/runner.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
@@ -64,8 +64,7 @@ TEST(Runner, BadOverrideIsOneClearErrorAndNoRunFolder) {
 }
 
 TEST(Runner, FailedRunLeavesNoResult) {
-  EXPECT_THROW(RunExperiment(Toy(), {"--runs", Runs("d").string(), "toy.count=-1"}),
-               core::Error);
+  EXPECT_THROW(RunExperiment(Toy(), {"--runs", Runs("d").string(), "toy.count=-1"}), core::Error);
   for (auto& entry : fs::recursive_directory_iterator(Runs("d")))
     EXPECT_NE(entry.path().filename(), "result.json");
 }

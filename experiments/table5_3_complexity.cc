@@ -1,8 +1,8 @@
 #include "experiments/table5_3_complexity.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include "core/nn/complexity.h"
 #include "core/nn/registry.h"
@@ -65,11 +65,9 @@ Experiment Table53ComplexityExperiment(const std::string& name) {
     nlohmann::json extra = nlohmann::json::object();
     for (const Backbone& b : backbones) {
       auto model = core::nn::CreateModel(b.architecture, options);
-      const core::nn::ComplexityReport r =
-          core::nn::MeasureComplexity(*model, {1, 3, size, size});
+      const core::nn::ComplexityReport r = core::nn::MeasureComplexity(*model, {1, 3, size, size});
       std::fprintf(stderr, "%s (%s), %lldx%lld:\n%s\n", b.row, b.architecture,
-                   static_cast<long long>(size), static_cast<long long>(size),
-                   r.Summary().c_str());
+                   static_cast<long long>(size), static_cast<long long>(size), r.Summary().c_str());
       int64_t params, macs;
       double flops;
       if (as_run) {
@@ -86,37 +84,33 @@ Experiment Table53ComplexityExperiment(const std::string& name) {
       row.values["params"] = Value{params, Millions(static_cast<double>(params), as_run)};
       row.values["gmac"] = Value{macs / 1e9, Giga(static_cast<double>(macs), as_run)};
       row.values["gflop"] = Value{flops / 1e9, Giga(flops, as_run)};
-      row.note = fmt::format("{}: {} params, {} MACs ({}); all conventions: params {} / thop {} / "
-                             "thop-on-timm {}; MACs conv+linear {} / thop {} / thop-on-timm {} / "
-                             "ptflops {}",
-                             b.architecture, core::nn::WithThousands(params),
-                             core::nn::WithThousands(macs),
-                             as_run ? (b.timm_fused_bn ? "thop on timm" : "thop") : "conv+linear",
-                             core::nn::WithThousands(r.params), core::nn::WithThousands(r.params_thop),
-                             core::nn::WithThousands(r.params_thop_timm),
-                             core::nn::WithThousands(r.macs_conv_linear),
-                             core::nn::WithThousands(r.macs_thop),
-                             core::nn::WithThousands(r.macs_thop_timm),
-                             core::nn::WithThousands(r.macs_ptflops));
+      row.note = fmt::format(
+          "{}: {} params, {} MACs ({}); all conventions: params {} / thop {} / "
+          "thop-on-timm {}; MACs conv+linear {} / thop {} / thop-on-timm {} / "
+          "ptflops {}",
+          b.architecture, core::nn::WithThousands(params), core::nn::WithThousands(macs),
+          as_run ? (b.timm_fused_bn ? "thop on timm" : "thop") : "conv+linear",
+          core::nn::WithThousands(r.params), core::nn::WithThousands(r.params_thop),
+          core::nn::WithThousands(r.params_thop_timm), core::nn::WithThousands(r.macs_conv_linear),
+          core::nn::WithThousands(r.macs_thop), core::nn::WithThousands(r.macs_thop_timm),
+          core::nn::WithThousands(r.macs_ptflops));
       record.rows.push_back(row);
-      extra[b.row] = {{"architecture", b.architecture},
-                      {"params", r.params},
-                      {"params_thop", r.params_thop},
-                      {"params_thop_timm", r.params_thop_timm},
-                      {"macs_conv_linear", r.macs_conv_linear},
-                      {"macs_thop", r.macs_thop},
-                      {"macs_thop_timm", r.macs_thop_timm},
-                      {"macs_ptflops", r.macs_ptflops}};
+      extra[b.row] = {
+          {"architecture", b.architecture},         {"params", r.params},
+          {"params_thop", r.params_thop},           {"params_thop_timm", r.params_thop_timm},
+          {"macs_conv_linear", r.macs_conv_linear}, {"macs_thop", r.macs_thop},
+          {"macs_thop_timm", r.macs_thop_timm},     {"macs_ptflops", r.macs_ptflops}};
     }
     record.extra = extra;
     record.notes =
-        as_run ? "as_run: the authors' convention (thop >= 0.1 at 1x3xNxN; timm MobileNetV2's fused "
-                 "BatchNormAct2d uncounted; gFlop = gMac / 2; truncated to 2 decimals). Reproduces "
-                 "the printed cells; the figures themselves are not the correct complexity."
-               : "default: every parameter; MACs of convolutions and linear layers (bias additions "
-                 "not counted); FLOPs = 2 x MACs; rounded to 2 decimals. The thesis's 4.18M / 0.19 "
-                 "come from its counting convention (see the as_run record and the digest ch4_5 "
-                 "§3.8): 34,112 BatchNorm parameters dropped and gFlop = gMac / 2.";
+        as_run
+            ? "as_run: the authors' convention (thop >= 0.1 at 1x3xNxN; timm MobileNetV2's fused "
+              "BatchNormAct2d uncounted; gFlop = gMac / 2; truncated to 2 decimals). Reproduces "
+              "the printed cells; the figures themselves are not the correct complexity."
+            : "default: every parameter; MACs of convolutions and linear layers (bias additions "
+              "not counted); FLOPs = 2 x MACs; rounded to 2 decimals. The thesis's 4.18M / 0.19 "
+              "come from its counting convention (see the as_run record and the digest ch4_5 "
+              "§3.8): 34,112 BatchNorm parameters dropped and gFlop = gMac / 2.";
     return record;
   };
   return e;
