@@ -1,5 +1,6 @@
 #include "core/nn/layers.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/nn/op_count.h"
@@ -38,6 +39,34 @@ void DefaultInit(torch::Tensor& weight, torch::Tensor& bias) {
   }
 }
 
+// Registers a (transposed) convolution's weight and optional bias on `module` and initialises
+// them; dim0 and dim1 are the weight's leading dimensions, which differ between the two kinds.
+void RegisterConvParameters(torch::nn::Module& module, const Conv2dOptions& o, const char* layer,
+                            int64_t dim0, int64_t dim1, torch::Tensor& weight,
+                            torch::Tensor& bias) {
+  if (o.in_channels() <= 0 || o.out_channels() <= 0 || o.groups() <= 0 ||
+      o.in_channels() % o.groups() != 0 || o.out_channels() % o.groups() != 0) {
+    throw MakeError("{}: invalid channels in={} out={} groups={}", layer, o.in_channels(),
+                    o.out_channels(), o.groups());
+  }
+  weight = module.register_parameter(
+      "weight", torch::empty({dim0, dim1, (*o.kernel_size())[0], (*o.kernel_size())[1]}));
+  bias = o.bias() ? module.register_parameter("bias", torch::empty({o.out_channels()}))
+                  : torch::Tensor();
+  DefaultInit(weight, bias);
+}
+
+// PyTorch-like summary shared by both convolution kinds.
+void PrintConv(std::ostream& s, const char* layer, const Conv2dOptions& o) {
+  s << layer << "(" << o.in_channels() << ", " << o.out_channels();
+  PrintPair(s, "kernel_size", o.kernel_size());
+  PrintPair(s, "stride", o.stride());
+  PrintPair(s, "padding", o.padding());
+  if (o.groups() != 1) s << ", groups=" << o.groups();
+  if (!o.bias()) s << ", bias=false";
+  s << ")";
+}
+
 }  // namespace
 
 // ---- Conv2d ------------------------------------------------------------------------------------
@@ -46,20 +75,8 @@ Conv2dImpl::Conv2dImpl(Conv2dOptions options_) : options(std::move(options_)) { 
 
 void Conv2dImpl::reset() {
   const auto& o = options;
-  if (o.in_channels() <= 0 || o.out_channels() <= 0 || o.groups() <= 0 ||
-      o.in_channels() % o.groups() != 0 || o.out_channels() % o.groups() != 0) {
-    throw MakeError("Conv2d: invalid channels in={} out={} groups={}", o.in_channels(),
-                    o.out_channels(), o.groups());
-  }
-  weight =
-      register_parameter("weight", torch::empty({o.out_channels(), o.in_channels() / o.groups(),
-                                                 (*o.kernel_size())[0], (*o.kernel_size())[1]}));
-  if (o.bias()) {
-    bias = register_parameter("bias", torch::empty({o.out_channels()}));
-  } else {
-    bias = torch::Tensor();
-  }
-  reset_parameters();
+  RegisterConvParameters(*this, o, "Conv2d", o.out_channels(),
+                         o.in_channels() / std::max<int64_t>(o.groups(), 1), weight, bias);
 }
 
 void Conv2dImpl::reset_parameters() { DefaultInit(weight, bias); }
@@ -86,15 +103,7 @@ torch::Tensor Conv2dImpl::forward(const torch::Tensor& x) {
   return y;
 }
 
-void Conv2dImpl::pretty_print(std::ostream& s) const {
-  s << "Conv2d(" << options.in_channels() << ", " << options.out_channels();
-  PrintPair(s, "kernel_size", options.kernel_size());
-  PrintPair(s, "stride", options.stride());
-  PrintPair(s, "padding", options.padding());
-  if (options.groups() != 1) s << ", groups=" << options.groups();
-  if (!options.bias()) s << ", bias=false";
-  s << ")";
-}
+void Conv2dImpl::pretty_print(std::ostream& s) const { PrintConv(s, "Conv2d", options); }
 
 // ---- ConvTranspose2d ---------------------------------------------------------------------------
 
@@ -104,20 +113,8 @@ ConvTranspose2dImpl::ConvTranspose2dImpl(Conv2dOptions options_) : options(std::
 
 void ConvTranspose2dImpl::reset() {
   const auto& o = options;
-  if (o.in_channels() <= 0 || o.out_channels() <= 0 || o.groups() <= 0 ||
-      o.in_channels() % o.groups() != 0 || o.out_channels() % o.groups() != 0) {
-    throw MakeError("ConvTranspose2d: invalid channels in={} out={} groups={}", o.in_channels(),
-                    o.out_channels(), o.groups());
-  }
-  weight =
-      register_parameter("weight", torch::empty({o.in_channels(), o.out_channels() / o.groups(),
-                                                 (*o.kernel_size())[0], (*o.kernel_size())[1]}));
-  if (o.bias()) {
-    bias = register_parameter("bias", torch::empty({o.out_channels()}));
-  } else {
-    bias = torch::Tensor();
-  }
-  reset_parameters();
+  RegisterConvParameters(*this, o, "ConvTranspose2d", o.in_channels(),
+                         o.out_channels() / std::max<int64_t>(o.groups(), 1), weight, bias);
 }
 
 void ConvTranspose2dImpl::reset_parameters() { DefaultInit(weight, bias); }
@@ -149,12 +146,7 @@ torch::Tensor ConvTranspose2dImpl::forward(const torch::Tensor& x) {
 }
 
 void ConvTranspose2dImpl::pretty_print(std::ostream& s) const {
-  s << "ConvTranspose2d(" << options.in_channels() << ", " << options.out_channels();
-  PrintPair(s, "kernel_size", options.kernel_size());
-  PrintPair(s, "stride", options.stride());
-  PrintPair(s, "padding", options.padding());
-  if (!options.bias()) s << ", bias=false";
-  s << ")";
+  PrintConv(s, "ConvTranspose2d", options);
 }
 
 // ---- Linear ------------------------------------------------------------------------------------
