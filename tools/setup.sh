@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   bazel-bootstrap        # Bazel 4.2.3, WORKSPACE mode, offline (docs/build.md)
   libtorch-dev           # LibTorch 1.13 CPU
+  libgloo-dev            # headers for LibTorch's Gloo process group (data-parallel training)
   libopenblas0-openmp    # a Recommends of libtorch: without it matmul falls back to reference BLAS (40x slower)
   libembree-dev          # Embree 3 ray tracer
   libopenexr-dev         # EXR depth maps

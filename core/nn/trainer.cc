@@ -7,6 +7,7 @@
 
 #include "core/nn/checkpoint.h"
 #include "core/nn/csv_log.h"
+#include "core/nn/distributed.h"
 #include "core/nn/runtime.h"
 #include "core/nn/state_dict.h"
 #include "core/util/error.h"
@@ -95,9 +96,14 @@ void Trainer::SaveState(int64_t step, int64_t epoch, double elapsed) {
     state.base_lrs[e.name] = e.base_lrs;
     if (e.schedule) state.metadata["schedule." + e.name] = e.schedule->Describe();
   }
-  SaveCheckpoint(CheckpointPath(checkpoint_dir(), step), PartsOf(modules_, optimizers, rng_),
-                 state);
-  PruneCheckpoints(checkpoint_dir(), options_.keep_checkpoints);
+  ProcessGroup* group = options_.process_group.get();
+  if (group == nullptr || group->is_root()) {
+    SaveCheckpoint(CheckpointPath(checkpoint_dir(), step), PartsOf(modules_, optimizers, rng_),
+                   state);
+    PruneCheckpoints(checkpoint_dir(), options_.keep_checkpoints);
+  }
+  // No rank runs ahead of a checkpoint that is not yet on disk.
+  if (group != nullptr) group->Barrier();
 }
 
 TrainResult Trainer::Run() {
@@ -138,12 +144,27 @@ TrainResult Trainer::Run() {
   result.start_step = start;
   result.steps_done = start;
 
-  CsvLog train_log(o.run_dir / "train_log.csv", latest ? start : -1);
+  ProcessGroup* group = o.process_group.get();
+  const bool root = group == nullptr || group->is_root();
+  if (group != nullptr) {
+    if (group->AllReduceMean(static_cast<double>(start)) != static_cast<double>(start)) {
+      throw MakeError(
+          "{}: rank {} would resume from step {} but other ranks from another step; run_dir "
+          "must be one folder that every rank sees",
+          o.run_dir.string(), group->rank(), start);
+    }
+    for (auto& [name, module] : modules_) group->BroadcastModule(*module);
+  }
+
+  std::optional<CsvLog> train_log;
   std::optional<CsvLog> eval_log;
-  if (eval_) eval_log.emplace(o.run_dir / "eval_log.csv", latest ? start : -1);
+  if (root) {
+    train_log.emplace(o.run_dir / "train_log.csv", latest ? start : -1);
+    if (eval_) eval_log.emplace(o.run_dir / "eval_log.csv", latest ? start : -1);
+  }
 
   std::optional<Progress> progress;
-  if (o.show_progress) {
+  if (o.show_progress && root) {
     progress.emplace(o.label, o.total_steps, "steps");
     progress->Update(start);
   }
@@ -153,6 +174,9 @@ TrainResult Trainer::Run() {
 
   StepContext ctx;
   ctx.rng = &rng_;
+  ctx.process_group = group;
+  ctx.rank = group != nullptr ? group->rank() : 0;
+  ctx.world_size = group != nullptr ? group->world_size() : 1;
   int64_t steps_this_call = 0;
   for (int64_t step = start; step < o.total_steps; ++step) {
     if (o.stop_after_steps > 0 && steps_this_call == o.stop_after_steps) {
@@ -180,6 +204,9 @@ TrainResult Trainer::Run() {
                         o.label, step);
       }
       out.loss.backward();
+      if (group != nullptr) {
+        for (auto& [name, module] : modules_) group->AllReduceGradients(*module);
+      }
       for (auto& e : optimizers_) {
         if (o.grad_clip_norm > 0.0) {
           std::vector<torch::Tensor> params;
@@ -191,7 +218,11 @@ TrainResult Trainer::Run() {
         e.optimizer->step();
       }
     }
-    const double loss = out.loss.item<double>();
+    if (group != nullptr) {
+      for (auto& [name, module] : modules_) group->BroadcastBuffers(*module);
+    }
+    const double loss =
+        group != nullptr ? group->AllReduceMean(out.loss.item<double>()) : out.loss.item<double>();
     if (!std::isfinite(loss)) {
       throw MakeError("{}: step {}: loss is {}; stopping (the newest checkpoint is intact)",
                       o.label, step, loss);
@@ -207,7 +238,7 @@ TrainResult Trainer::Run() {
       CsvLog::Row row{{"epoch", static_cast<double>(ctx.epoch)}, {"lr", ctx.lr}, {"loss", loss}};
       row.insert(row.end(), out.scalars.begin(), out.scalars.end());
       row.emplace_back("elapsed_s", elapsed);
-      train_log.Append(done, row);
+      if (train_log) train_log->Append(done, row);
     }
     if (progress) progress->Update(done, fmt::format("loss {:.4g}  lr {:.3g}", loss, ctx.lr));
 
@@ -220,7 +251,7 @@ TrainResult Trainer::Run() {
       set_training(true);
       CsvLog::Row row{{"epoch", static_cast<double>(ctx.epoch)}};
       row.insert(row.end(), result.last_eval.begin(), result.last_eval.end());
-      eval_log->Append(done, row);
+      if (eval_log) eval_log->Append(done, row);
     }
     if ((o.checkpoint_every > 0 && done % o.checkpoint_every == 0) || last) {
       SaveState(done, ctx.epoch, elapsed);
@@ -230,12 +261,13 @@ TrainResult Trainer::Run() {
 
   result.finished = true;
   result.elapsed_seconds = elapsed;
-  if (o.save_final_weights) {
+  if (o.save_final_weights && root) {
     for (const auto& [name, module] : modules_) {
       const std::string file = modules_.size() == 1 ? "weights.pt" : "weights_" + name + ".pt";
       SaveStateDict(*module, o.run_dir / file);
     }
   }
+  if (group != nullptr) group->Barrier();  // every rank returns with the weights on disk
   if (progress) progress->Finish(fmt::format("loss {:.4g}", result.last_loss));
   return result;
 }

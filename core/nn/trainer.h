@@ -36,6 +36,8 @@
 
 namespace synface::core::nn {
 
+class ProcessGroup;  // core/nn/distributed.h
+
 using Metrics = std::vector<std::pair<std::string, double>>;
 
 struct TrainerOptions {
@@ -56,6 +58,12 @@ struct TrainerOptions {
   bool save_final_weights = true;
   bool show_progress = true;
   std::string label = "train";
+  // Data-parallel training (core/nn/distributed.h): every rank runs the same loop on its part of
+  // the data; gradients are averaged over the ranks after backward (the step function does it
+  // itself when the step is manual, through ctx.process_group), rank 0's parameters start every
+  // replica, and only rank 0 writes logs, checkpoints and weights. run_dir must be on a
+  // filesystem all ranks see, so that a resume starts every rank from the same checkpoint.
+  std::shared_ptr<ProcessGroup> process_group;
 };
 
 struct StepContext {
@@ -63,7 +71,10 @@ struct StepContext {
   int64_t epoch = 0;
   int64_t step_in_epoch = 0;       // = step when there are no epochs
   double lr = 0.0;                 // first optimizer's first group, after the schedule
-  std::mt19937_64* rng = nullptr;  // the loop's checkpointed generator
+  std::mt19937_64* rng = nullptr;  // the loop's checkpointed generator (same on every rank)
+  int rank = 0;                    // this process's rank and the number of ranks: a step trains
+  int world_size = 1;              // on ShardRange(batch, rank, world_size) of its global batch
+  ProcessGroup* process_group = nullptr;  // null when not distributed
 };
 
 struct StepOutput {
