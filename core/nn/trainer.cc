@@ -10,6 +10,7 @@
 #include "core/nn/distributed.h"
 #include "core/nn/runtime.h"
 #include "core/nn/state_dict.h"
+#include "core/plot/plot.h"
 #include "core/util/error.h"
 #include "core/util/progress.h"
 
@@ -27,6 +28,27 @@ CheckpointParts PartsOf(
   for (const auto& [name, optimizer] : optimizers) parts.AddOptimizer(name, *optimizer);
   parts.AddRng("loop", rng);
   return parts;
+}
+
+// curves.png beside the logs: the train log's columns (loss, lr, step scalars) and the eval log's
+// metrics against the step. A picture is a convenience: a failure is reported, not fatal, since
+// the weights are already written.
+void PlotCurves(const fs::path& run_dir, const std::string& label) {
+  try {
+    plot::Figure figure;
+    figure.title = label + ": " + run_dir.filename().string();
+    figure.panels = plot::PanelsFromCsvLog(run_dir / "train_log.csv", {"epoch", "elapsed_s"});
+    if (fs::exists(run_dir / "eval_log.csv")) {
+      for (auto& panel : plot::PanelsFromCsvLog(run_dir / "eval_log.csv", {"epoch"})) {
+        panel.title = "eval: " + panel.title;
+        figure.panels.push_back(std::move(panel));
+      }
+    }
+    figure.panel_height = 240;
+    plot::WriteFigure(run_dir / "curves.png", figure);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: training curves not drawn: {}\n", label, e.what());
+  }
 }
 
 }  // namespace
@@ -267,6 +289,7 @@ TrainResult Trainer::Run() {
       SaveStateDict(*module, o.run_dir / file);
     }
   }
+  if (root && o.plot_curves) PlotCurves(o.run_dir, o.label);
   if (group != nullptr) group->Barrier();  // every rank returns with the weights on disk
   if (progress) progress->Finish(fmt::format("loss {:.4g}", result.last_loss));
   return result;

@@ -13,10 +13,11 @@
 //
 // Run folder: checkpoints/ckpt-<step>.pt (checkpoint.h), train_log.csv (step, epoch, lr, loss,
 // the step's scalars, elapsed_s), eval_log.csv (step, epoch, metrics), weights[_<module>].pt
-// (state dicts after the last step). A run killed at any point and started again with the same
-// code and options continues from its newest checkpoint and ends bit-identical to a run that was
-// never interrupted, provided the step function draws randomness only from ctx.rng and torch's
-// default generator, and data order depends only on the step/epoch (see EpochPermutation).
+// (state dicts after the last step), curves.png (the logs drawn against the step). A run killed at
+// any point and started again with the same code and options continues from its newest checkpoint
+// and ends bit-identical to a run that was never interrupted, provided the step function draws
+// randomness only from ctx.rng and torch's default generator, and data order depends only on the
+// step/epoch (see EpochPermutation).
 #pragma once
 
 #include <torch/torch.h>
@@ -56,6 +57,7 @@ struct TrainerOptions {
   // For tests and time-boxed jobs; the next Run() resumes from the newest checkpoint.
   int64_t stop_after_steps = 0;
   bool save_final_weights = true;
+  bool plot_curves = true;  // curves.png (train/eval logs against the step) after the last step
   bool show_progress = true;
   std::string label = "train";
   // Data-parallel training (core/nn/distributed.h): every rank runs the same loop on its part of

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -441,6 +442,9 @@ TEST(Trainer, SchedulesDriveTheLearningRate) {
   EXPECT_EQ(lrs, (std::vector<double>{0.1, 0.1, 0.05, 0.05, 0.025, 0.025}));
   EXPECT_TRUE(fs::exists(dir / "weights.pt"));
   EXPECT_FALSE(fs::exists(dir / "eval_log.csv"));
+  // The curves picture: one panel per logged column but epoch/elapsed (lr, loss).
+  ASSERT_TRUE(fs::exists(dir / "curves.png"));
+  EXPECT_EQ(cv::imread((dir / "curves.png").string()).rows, 34 + 2 * 240);
 
   // Bad configurations fail before any work.
   TrainerOptions bad = o;
