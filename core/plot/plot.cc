@@ -22,13 +22,20 @@ const cv::Scalar kBlack(30, 30, 30), kGrid(225, 225, 225), kWhite(255, 255, 255)
 const cv::Scalar kPalette[] = {{180, 119, 31},  {14, 127, 255}, {44, 160, 44},   {40, 39, 214},
                                {189, 103, 148}, {75, 86, 140},  {194, 119, 227}, {34, 189, 188}};
 
-std::string TickLabel(double v, double step, bool log) {
+// One format per axis (decided by its largest tick), so labels of one axis never mix fixed and
+// exponent notation.
+std::string TickLabel(double v, double step, double largest, bool log) {
   if (log) return fmt::format("{:g}", v);
   if (v == 0) return "0";
-  const double a = std::abs(v);
-  if (a >= 1e5 || a < 1e-3) return fmt::format("{:.1e}", v);
+  if (largest >= 1e5 || largest < 1e-3) return fmt::format("{:.1e}", v);
   const int decimals = std::max(0, static_cast<int>(std::ceil(-std::log10(step) - 1e-9)));
   return fmt::format("{:.{}f}", v, decimals);
+}
+
+double LargestAbs(const std::vector<double>& ticks) {
+  double m = 0;
+  for (double t : ticks) m = std::max(m, std::abs(t));
+  return m;
 }
 
 void PutText(cv::Mat& img, const std::string& text, cv::Point at, double scale,
@@ -103,7 +110,7 @@ void DrawPanel(cv::Mat& img, const cv::Rect& area, const Panel& panel) {
     const int y = py(t);
     if (y < plot.y || y > plot.y + plot.height) continue;
     cv::line(img, {plot.x + 1, y}, {plot.x + plot.width - 1, y}, kGrid, 1);
-    const std::string label = TickLabel(t, ystep, log_y);
+    const std::string label = TickLabel(t, ystep, LargestAbs(yticks), log_y);
     PutText(img, label, {plot.x - 8 - TextWidth(label, 0.4), y + 5}, 0.4, kBlack);
   }
   const auto xticks = NiceTicks(x_lo, x_hi, 8);
@@ -112,7 +119,7 @@ void DrawPanel(cv::Mat& img, const cv::Rect& area, const Panel& panel) {
     const int x = px(t);
     if (x < plot.x || x > plot.x + plot.width) continue;
     cv::line(img, {x, plot.y + 1}, {x, plot.y + plot.height - 1}, kGrid, 1);
-    const std::string label = TickLabel(t, xstep, false);
+    const std::string label = TickLabel(t, xstep, LargestAbs(xticks), false);
     PutText(img, label, {x - TextWidth(label, 0.4) / 2, plot.y + plot.height + 18}, 0.4, kBlack);
   }
   cv::rectangle(img, plot, kBlack, 1);
