@@ -1,7 +1,8 @@
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
-
-#include <gtest/gtest.h>
+#include <string>
 
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
@@ -38,6 +39,27 @@ TEST(AtomicFile, FailedWriterLeavesOldFileAndNoTemporary) {
   int entries = 0;
   for (auto& e : fs::directory_iterator(file.parent_path())) entries += e.is_regular_file();
   EXPECT_EQ(entries, 1);
+}
+
+// The bulk writers' fast path: no fsync per file, one SyncFiles per batch (synth's generator).
+TEST(AtomicFile, UnsyncedWritesAndTheBatchDurabilityPoint) {
+  const fs::path dir = TmpDir() / "nosync";
+  const AtomicWriteOptions no_sync{/*sync=*/false};
+  WriteFileAtomic(dir / "a.json", "old", no_sync);
+  WriteFileAtomic(dir / "a.json", "new", no_sync);
+  WriteFileAtomic(dir / "sub" / "b.png", std::string(100000, 'x'), no_sync);
+  EXPECT_EQ(ReadFile(dir / "a.json"), "new");
+  EXPECT_EQ(ReadFile(dir / "sub" / "b.png").size(), 100000u);
+  int entries = 0;
+  for (auto& e : fs::recursive_directory_iterator(dir)) entries += e.is_regular_file();
+  EXPECT_EQ(entries, 2);  // no temporaries left
+  SyncFiles({dir / "a.json", dir / "sub" / "b.png"});
+  try {
+    SyncFiles({dir / "a.json", dir / "missing.exr"});
+    ADD_FAILURE() << "expected core::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.exr"), std::string::npos) << e.what();
+  }
 }
 
 TEST(AtomicFile, ReadingMissingFileNamesIt) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -15,6 +16,7 @@
 
 #include "core/data/dataset.h"
 #include "core/geometry/rotation.h"
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "core/util/progress.h"
 #include "core/util/runfiles.h"
@@ -90,6 +92,8 @@ GenerateReport GenerateDataset(const GeneratorConfig& config,
   if (config.stop_after > 0) limit = std::min<uint64_t>(limit, config.stop_after);
   const int workers = static_cast<int>(std::min<uint64_t>(threads, std::max<uint64_t>(limit, 1)));
 
+  report.workers = workers;
+
   std::unique_ptr<core::Progress> progress;
   if (config.progress) {
     progress = std::make_unique<core::Progress>(
@@ -98,58 +102,144 @@ GenerateReport GenerateDataset(const GeneratorConfig& config,
         static_cast<int64_t>(limit), "samples");
   }
 
-  // Workers take the next index; results are committed in index (= id) order.
-  std::atomic<uint64_t> next{0};
+  // The pipeline. Workers (one per core) take the next index, build, render and encode it, and
+  // queue the encoded files. The writer thread writes them (temporary file + rename, no fsync
+  // each) and commits the samples in index (= id) order in batches: one durability point per
+  // batch (SyncFiles: every file of the batch, then the folder), and only then the batch's
+  // manifest rows. So a row, which is what marks a sample done, is never recorded before its
+  // files are durable; a crash leaves at worst written but uncommitted samples, which a resumed
+  // run redoes (byte-identically).
+  struct Queued {
+    uint64_t index = 0;
+    EncodedSample encoded;
+    std::map<std::string, std::string> row;
+  };
   std::mutex mutex;
-  std::condition_variable cv;
-  std::vector<std::map<std::string, std::string>> fields(limit);
-  std::vector<char> written(limit, 0);
-  uint64_t committed = 0;
+  std::condition_variable queue_cv, space_cv;
+  std::deque<Queued> queue;
+  const size_t max_queue = static_cast<size_t>(2 * workers);  // bounds memory (~2 MB a sample)
+  int workers_running = workers;
+  std::atomic<uint64_t> next{0};
   std::exception_ptr failure;
   std::atomic<bool> abort{false};
-
-  auto commit_ready = [&]() {  // called with `mutex` held
-    while (committed < limit && written[committed]) {
-      writer.Commit(pending[committed], fields[committed]);
-      ++committed;
-    }
+  StageTimes times;
+  auto fail = [&](std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!failure) failure = e;
+    abort = true;
+    queue_cv.notify_all();
+    space_cv.notify_all();
   };
+
   auto work = [&]() {
     for (;;) {
-      if (abort) return;
+      if (abort) break;
       const uint64_t i = next.fetch_add(1);
-      if (i >= limit) return;
+      if (i >= limit) break;
       try {
         // Spare threads go to the renderer's tiles when few samples remain.
         const uint64_t remaining = limit - i;
         const int render_threads =
             remaining < static_cast<uint64_t>(workers) ? std::max(1, threads / workers) : 1;
-        const SampleResult result = generator.Generate(pending[i], render_threads);
-        generator.Write(result, sample_dir);
-        std::map<std::string, std::string> row = {
-            {"subject", std::to_string(result.labels.head.value("subject", int64_t{0}))},
-            {"yaw_deg", Fixed(core::geometry::RadToDeg(result.labels.pose.yaw))},
-            {"pitch_deg", Fixed(core::geometry::RadToDeg(result.labels.pose.pitch))},
-            {"roll_deg", Fixed(core::geometry::RadToDeg(result.labels.pose.roll))},
-            {"background", result.labels.background.value("type", std::string("?"))}};
-        std::lock_guard<std::mutex> lock(mutex);
-        fields[i] = std::move(row);
-        written[i] = 1;
-        commit_ready();
-        if (progress) progress->Update(static_cast<int64_t>(committed));
+        SampleResult result = generator.Generate(pending[i], render_threads);
+        Queued q;
+        q.index = i;
+        q.row = {{"subject", std::to_string(result.labels.head.value("subject", int64_t{0}))},
+                 {"yaw_deg", Fixed(core::geometry::RadToDeg(result.labels.pose.yaw))},
+                 {"pitch_deg", Fixed(core::geometry::RadToDeg(result.labels.pose.pitch))},
+                 {"roll_deg", Fixed(core::geometry::RadToDeg(result.labels.pose.roll))},
+                 {"background", result.labels.background.value("type", std::string("?"))}};
+        q.encoded = generator.Encode(result, &result.times);
+        std::unique_lock<std::mutex> lock(mutex);
+        space_cv.wait(lock, [&] { return abort || queue.size() < max_queue; });
+        if (abort) break;
+        times += result.times;
+        queue.push_back(std::move(q));
+        queue_cv.notify_one();
       } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!failure) failure = std::current_exception();
-        abort = true;
-        return;
+        fail(std::current_exception());
+        break;
       }
     }
+    std::lock_guard<std::mutex> lock(mutex);
+    --workers_running;
+    queue_cv.notify_all();
   };
+
+  // Writer state (its thread only).
+  std::vector<std::vector<fs::path>> paths(limit);
+  std::vector<std::map<std::string, std::string>> rows(limit);
+  std::vector<char> written(limit, 0);
+  uint64_t committed = 0;
+  double write_s = 0, sync_s = 0;
+  constexpr uint64_t kBatch = 32;                      // samples per durability point, at most
+  constexpr auto kBatchAge = std::chrono::seconds(2);  // or this much time, whichever first
+  auto last_flush = std::chrono::steady_clock::now();
+  auto flush = [&]() {  // commits the written prefix
+    uint64_t end = committed;
+    std::vector<fs::path> batch;
+    while (end < limit && written[end]) {
+      batch.insert(batch.end(), paths[end].begin(), paths[end].end());
+      ++end;
+    }
+    last_flush = std::chrono::steady_clock::now();
+    if (end == committed) return;
+    core::SyncFiles(batch);
+    const auto synced = std::chrono::steady_clock::now();
+    sync_s += std::chrono::duration<double>(synced - last_flush).count();
+    last_flush = synced;
+    for (; committed < end; ++committed) {
+      writer.Commit(pending[committed], rows[committed]);
+      paths[committed].clear();
+    }
+    if (progress) progress->Update(static_cast<int64_t>(committed));
+  };
+  auto write_loop = [&]() {
+    const core::AtomicWriteOptions no_sync{/*sync=*/false};
+    try {
+      for (;;) {
+        Queued q;
+        {
+          std::unique_lock<std::mutex> lock(mutex);
+          queue_cv.wait(lock, [&] { return abort || !queue.empty() || workers_running == 0; });
+          if (queue.empty()) break;  // all workers done (or one failed): commit what is complete
+          q = std::move(queue.front());
+          queue.pop_front();
+          space_cv.notify_one();
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        for (const auto& [name, bytes] : q.encoded.files) {
+          paths[q.index].push_back(sample_dir / name);
+          core::WriteFileAtomic(sample_dir / name, bytes, no_sync);
+        }
+        write_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        rows[q.index] = std::move(q.row);
+        written[q.index] = 1;
+        uint64_t ready = committed;
+        while (ready < limit && written[ready]) ++ready;
+        if (ready - committed >= kBatch ||
+            (ready > committed && std::chrono::steady_clock::now() - last_flush >= kBatchAge)) {
+          flush();
+        }
+      }
+      flush();
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  };
+
+  report.setup_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::thread writer_thread(write_loop);
   std::vector<std::thread> pool;
   for (int t = 1; t < workers; ++t) pool.emplace_back(work);
   work();
   for (std::thread& t : pool) t.join();
+  writer_thread.join();
   if (failure) std::rethrow_exception(failure);
+  times.write = write_s;
+  times.sync = sync_s;
+  report.times = times;
   report.generated = committed;
   report.stopped = limit < pending.size();
   if (progress) progress->Finish(report.stopped ? "stopped (stop_after)" : "");
@@ -191,6 +281,10 @@ int GenerateMain(int argc, char** argv) {
                 r.finalized ? "; dataset complete (manifest.csv written)"
                 : r.stopped ? "; stopped early: run again to continue"
                             : "; other shards still pending");
+    if (r.generated > 0) {
+      std::printf("stages (wall time per sample, summed over %d worker(s) + the writer): %s\n",
+                  r.workers, r.times.Format(r.generated).c_str());
+    }
     return 0;
   } catch (const core::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

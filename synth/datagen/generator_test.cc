@@ -160,6 +160,26 @@ TEST(Generator, SigkilledRunResumesToTheSameBytes) {
   ExpectSameFiles(Files(reference), Files(killed));
 }
 
+// Every committed sample's files are complete (what a resume trusts), and the report's stage
+// times cover the pipeline.
+TEST(Generator, CommittedSamplesAreCompleteAndStagesAreTimed) {
+  const fs::path dir = TestDir("stages");
+  const GenerateReport r = RunGenerate(dir, {"count=5", "threads=2"});
+  EXPECT_EQ(r.generated, 5u);
+  EXPECT_GT(r.times.render, 0);
+  EXPECT_GT(r.times.encode, 0);
+  EXPECT_GT(r.times.write, 0);
+  EXPECT_GE(r.times.sync, 0);
+  EXPECT_GT(r.setup_seconds, 0);
+  EXPECT_LE(r.setup_seconds, r.seconds);
+  EXPECT_NE(r.times.Format(r.generated).find("ms/sample"), std::string::npos);
+  const core::data::Dataset d = core::data::Dataset::Open(dir);
+  d.VerifyFiles();
+  for (uint64_t id = 0; id < 5; ++id) {
+    EXPECT_EQ(labels::ReadSampleLabels(d.Path(id, "json")).id, id);
+  }
+}
+
 TEST(Generator, UnionOfShardsEqualsTheUnshardedDataset) {
   const fs::path whole = TestDir("whole"), sharded = TestDir("sharded");
   RunGenerate(whole, {"count=7", "threads=2"});

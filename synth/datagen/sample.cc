@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -11,6 +12,7 @@
 #include "core/geometry/head_pose.h"
 #include "core/io/exr.h"
 #include "core/io/image.h"
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "synth/render/material.h"
 #include "synth/render/outputs.h"
@@ -149,9 +151,47 @@ labels::PointSet MakePointSet(const core::geometry::Intrinsics& k, std::vector<i
   return s;
 }
 
-nlohmann::json Vec(const Eigen::Vector3d& v) { return {v.x(), v.y(), v.z()}; }
+// Wall seconds since the last call (or construction), for StageTimes.
+class Lap {
+ public:
+  double operator()() {
+    const auto now = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return s;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
 
 }  // namespace
+
+StageTimes& StageTimes::operator+=(const StageTimes& o) {
+  head += o.head;
+  scene += o.scene;
+  bvh += o.bvh;
+  labels += o.labels;
+  render += o.render;
+  visibility += o.visibility;
+  encode += o.encode;
+  write += o.write;
+  sync += o.sync;
+  return *this;
+}
+
+double StageTimes::Total() const {
+  return head + scene + bvh + labels + render + visibility + encode + write + sync;
+}
+
+std::string StageTimes::Format(uint64_t samples) const {
+  const double k = samples > 0 ? 1000.0 / static_cast<double>(samples) : 0.0;
+  return fmt::format(
+      "head {:.0f}, scene {:.0f}, bvh {:.0f}, labels {:.0f}, render {:.0f}, visibility {:.0f}, "
+      "encode {:.0f}, write {:.0f}, fsync {:.0f} ms/sample",
+      head * k, scene * k, bvh * k, labels * k, render * k, visibility * k, encode * k, write * k,
+      sync * k);
+}
 
 SampleGenerator::SampleGenerator(GeneratorConfig config, int threads) : config_(std::move(config)) {
   heads_ = std::make_unique<HeadSource>(config_.head, threads);
@@ -185,12 +225,14 @@ std::unique_ptr<SampleScene> SampleGenerator::BuildScene(uint64_t id) const {
   core::data::Rng head_rng = rng.Fork("head"), pose_rng = rng.Fork("pose");
   core::data::Rng camera_rng = rng.Fork("camera"), background_rng = rng.Fork("background");
   core::data::Rng light_rng = rng.Fork("lights"), render_rng = rng.Fork("render");
+  Lap lap;
 
   // Head, posed about its neck; the label is its actual eye-midpoint frame.
   s->head = heads_->Make(c.seed, id, head_rng);
   const heads::HeadInstance& head = s->head.head;
   s->pose = poses_->Sample(id, pose_rng);
   s->posed = heads::PoseAboutNeck(head, s->pose.rotation);
+  s->times.head = lap();
 
   // Camera and background (world = the neutral head frame).
   const scene::CameraPlacement placement = scene::PlaceCamera(c.camera, camera_rng);
@@ -233,7 +275,9 @@ std::unique_ptr<SampleScene> SampleGenerator::BuildScene(uint64_t id) const {
   s->scene->AddMesh(std::move(head_desc));
   AddScenery(bg.scenery, s->scene.get());
   if (bg.imported_scene && imported_) s->scene->AddInstance(imported_, bg.scene_pose);
+  s->times.scene = lap();
   s->scene->Commit();
+  s->times.bvh = lap();
 
   // Render settings.
   render::RenderSettings& r = s->settings;
@@ -293,6 +337,7 @@ std::unique_ptr<SampleScene> SampleGenerator::BuildScene(uint64_t id) const {
               {"tile_size", r.tile_size},
               {"seed", r.seed},
               {"depth_only", r.depth_only}};
+  s->times.labels = lap();
   return s;
 }
 
@@ -300,7 +345,10 @@ SampleResult SampleGenerator::Generate(uint64_t id, int render_threads) const {
   std::unique_ptr<SampleScene> s = BuildScene(id);
   s->settings.threads = std::max(1, render_threads);
   SampleResult result;
+  result.times = s->times;
+  Lap lap;
   result.output = render::Render(*s->scene, s->camera, s->lighting, s->settings, s->background);
+  result.times.render = lap();
   result.labels = std::move(s->labels);
   auto fill_visibility = [&](labels::PointSet* set) {
     std::vector<Eigen::Vector3d> points;
@@ -322,25 +370,43 @@ SampleResult SampleGenerator::Generate(uint64_t id, int render_threads) const {
                                    {"occlusion_rays", result.output.stats.occlusion_rays},
                                    {"bounce_rays", result.output.stats.bounce_rays},
                                    {"centre_hits", result.output.stats.centre_hits}};
+  result.times.visibility = lap();
   return result;
 }
 
-void SampleGenerator::Write(const SampleResult& result, const fs::path& dir) const {
+EncodedSample SampleGenerator::Encode(const SampleResult& result, StageTimes* times) const {
+  Lap lap;
   const OutputConfig& o = config_.output;
-  const uint64_t id = result.labels.id;
+  EncodedSample e;
+  e.id = result.labels.id;
+  auto add = [&](const std::string& suffix, auto&& encode) {
+    const std::string name = FileName(e.id, suffix);
+    try {
+      e.files.emplace_back(name, encode());
+    } catch (const core::Error& err) {
+      throw core::MakeError("{}: {}", name, err.what());
+    }
+  };
   if (o.rgb) {
     core::io::ImageWriteOptions options;
     options.jpeg_quality = o.jpeg_quality;
     options.png_compression = o.png_compression;
-    render::WriteRgb(dir / FileName(id, "rgb." + o.rgb_format), result.output, options);
+    add("rgb." + o.rgb_format,
+        [&] { return render::EncodeRgb("." + o.rgb_format, result.output, options); });
   }
   if (o.depth) {
     core::io::ExrWriteOptions options;
     options.compression = core::io::ParseExrCompression(o.exr_compression);
-    render::WriteDepthExr(dir / FileName(id, "depth.exr"), result.output, options);
+    add("depth.exr", [&] { return render::EncodeDepthExr(result.output, options); });
   }
-  if (o.mask) render::WriteMask(dir / FileName(id, "mask.png"), result.output);
-  labels::WriteSampleLabels(dir / FileName(id, "json"), result.labels);  // last: marks it done
+  if (o.mask) add("mask.png", [&] { return render::EncodeMask(result.output); });
+  add("json", [&] { return labels::ToText(result.labels); });  // last: marks it done
+  if (times) times->encode += lap();
+  return e;
+}
+
+void SampleGenerator::Write(const SampleResult& result, const fs::path& dir) const {
+  for (const auto& [name, bytes] : Encode(result).files) core::WriteFileAtomic(dir / name, bytes);
 }
 
 }  // namespace synface::synth::datagen

@@ -1,7 +1,15 @@
 #include "synth/render/outputs.h"
 
+#include <ImfChannelList.h>
+#include <ImfFrameBuffer.h>
+#include <ImfHeader.h>
+#include <ImfIO.h>
+#include <ImfOutputFile.h>
+#include <ImfStringAttribute.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <opencv2/imgproc.hpp>
 
 #include "core/util/error.h"
@@ -39,6 +47,100 @@ void WriteMask(const std::filesystem::path& path, const RenderOutput& output) {
   if (output.mask.empty() || output.mask.type() != CV_8UC1)
     throw core::MakeError("{}: the render has no 8-bit mask", path.string());
   core::io::WriteImage(path, output.mask);
+}
+
+namespace {
+
+// An OpenEXR output stream into a string (OpenEXR seeks back to patch the line offset table).
+class StringOStream : public Imf::OStream {
+ public:
+  StringOStream() : Imf::OStream("memory") {}
+  void write(const char c[], int n) override {
+    if (pos_ + n > bytes_.size()) bytes_.resize(pos_ + n);
+    std::memcpy(&bytes_[pos_], c, static_cast<size_t>(n));
+    pos_ += static_cast<uint64_t>(n);
+  }
+  uint64_t tellp() override { return pos_; }
+  void seekp(uint64_t pos) override { pos_ = pos; }
+  std::string Take() { return std::move(bytes_); }
+
+ private:
+  std::string bytes_;
+  uint64_t pos_ = 0;
+};
+
+Imf::Compression ToImf(core::io::ExrCompression c) {
+  using core::io::ExrCompression;
+  switch (c) {
+    case ExrCompression::kNone:
+      return Imf::NO_COMPRESSION;
+    case ExrCompression::kRle:
+      return Imf::RLE_COMPRESSION;
+    case ExrCompression::kZips:
+      return Imf::ZIPS_COMPRESSION;
+    case ExrCompression::kZip:
+      return Imf::ZIP_COMPRESSION;
+    case ExrCompression::kPiz:
+      return Imf::PIZ_COMPRESSION;
+    case ExrCompression::kPxr24:
+      return Imf::PXR24_COMPRESSION;
+    case ExrCompression::kB44:
+      return Imf::B44_COMPRESSION;
+    case ExrCompression::kB44a:
+      return Imf::B44A_COMPRESSION;
+    case ExrCompression::kDwaa:
+      return Imf::DWAA_COMPRESSION;
+    case ExrCompression::kDwab:
+      return Imf::DWAB_COMPRESSION;
+  }
+  throw core::Error("unknown EXR compression");
+}
+
+}  // namespace
+
+std::string EncodeRgb(const std::string& extension, const RenderOutput& output,
+                      const core::io::ImageWriteOptions& options) {
+  if (output.rgb.empty()) throw core::Error("the render has no RGB image (depth_only mode)");
+  return core::io::EncodeImage(extension, output.rgb, options);
+}
+
+// The same header, channels and frame buffer as core::io::WriteExr builds for float channels.
+std::string EncodeDepthExr(const RenderOutput& output, const core::io::ExrWriteOptions& options) {
+  if (options.pixel_type != core::io::ExrPixelType::kFloat)
+    throw core::Error("depth EXR: only float channels are encoded in memory");
+  const core::io::ExrImage image = DepthExrImage(output);
+  try {
+    Imf::Header header(image.width, image.height);
+    header.compression() = ToImf(options.compression);
+    Imf::FrameBuffer frame;
+    for (const auto& c : image.channels) {
+      if (c.data.type() != CV_32FC1 || c.data.cols != image.width || c.data.rows != image.height)
+        throw core::MakeError("depth EXR: channel '{}' is not CV_32FC1 {}x{}", c.name, image.width,
+                              image.height);
+      header.channels().insert(c.name, Imf::Channel(Imf::FLOAT));
+      frame.insert(c.name, Imf::Slice(Imf::FLOAT, reinterpret_cast<char*>(c.data.data),
+                                      sizeof(float), c.data.step[0]));
+    }
+    for (const auto& [key, value] : image.attributes)
+      header.insert(key, Imf::StringAttribute(value));
+    StringOStream stream;
+    {
+      Imf::OutputFile file(stream, header);
+      file.setFrameBuffer(frame);
+      file.writePixels(image.height);
+    }  // the destructor writes the line offset table
+    return stream.Take();
+  } catch (const core::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw core::MakeError("depth EXR: cannot encode: {}", e.what());
+  }
+}
+
+std::string EncodeMask(const RenderOutput& output) {
+  if (output.mask.empty() || output.mask.type() != CV_8UC1)
+    throw core::Error("the render has no 8-bit mask");
+  return core::io::EncodeImage(".png", output.mask);
 }
 
 cv::Vec3b PartLabelColor(PartLabel label) {

@@ -7,6 +7,7 @@
 
 #include "core/io/exr.h"
 #include "core/io/image.h"
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "synth/render/primitives.h"
 
@@ -61,6 +62,28 @@ TEST(Outputs, FilesHoldExactlyWhatWasRendered) {
   EXPECT_EQ(cv::norm(core::io::ReadDepthExr(TempDir() / "a" / "000001.depth.exr"), out.depth,
                      cv::NORM_INF),
             0);
+}
+
+TEST(Outputs, InMemoryEncodingsAreTheFilesBytes) {
+  const RenderOutput out = RenderSphere(false);
+  const fs::path dir = TempDir() / "enc";
+  core::io::ImageWriteOptions png;
+  png.png_compression = 6;
+  WriteRgb(dir / "x.rgb.png", out, png);
+  WriteMask(dir / "x.mask.png", out);
+  EXPECT_EQ(EncodeRgb(".png", out, png), core::ReadFile(dir / "x.rgb.png"));
+  EXPECT_EQ(EncodeMask(out), core::ReadFile(dir / "x.mask.png"));
+  for (const char* name : {"none", "rle", "zips", "zip", "piz"}) {
+    core::io::ExrWriteOptions exr;
+    exr.compression = core::io::ParseExrCompression(name);
+    const fs::path path = dir / (std::string(name) + ".depth.exr");
+    WriteDepthExr(path, out, exr);
+    EXPECT_EQ(EncodeDepthExr(out, exr), core::ReadFile(path)) << name;
+  }
+  core::io::ExrWriteOptions half;
+  half.pixel_type = core::io::ExrPixelType::kHalf;
+  EXPECT_THROW(EncodeDepthExr(out, half), core::Error);
+  EXPECT_THROW(EncodeRgb(".png", RenderSphere(true)), core::Error);
 }
 
 TEST(Outputs, DepthOnlyRendersHaveNoRgbToWrite) {

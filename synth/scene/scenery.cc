@@ -18,27 +18,10 @@ float SrgbToLinear(float c) {
 
 // Linear albedo of an sRGB colour given in HSV.
 Eigen::Vector3f AlbedoFromHsv(double h, double s, double v) {
-  h -= std::floor(h);
-  const double c = v * s, hp = h * 6.0;
-  const double x = c * (1.0 - std::abs(std::fmod(hp, 2.0) - 1.0));
-  double r = 0, g = 0, b = 0;
-  if (hp < 1) {
-    r = c, g = x;
-  } else if (hp < 2) {
-    r = x, g = c;
-  } else if (hp < 3) {
-    g = c, b = x;
-  } else if (hp < 4) {
-    g = x, b = c;
-  } else if (hp < 5) {
-    r = x, b = c;
-  } else {
-    r = c, b = x;
-  }
-  const double m = v - c;
-  return Eigen::Vector3f(SrgbToLinear(static_cast<float>(r + m)),
-                         SrgbToLinear(static_cast<float>(g + m)),
-                         SrgbToLinear(static_cast<float>(b + m)));
+  const std::array<double, 3> c = SrgbFromHsv(h, s, v);
+  return Eigen::Vector3f(SrgbToLinear(static_cast<float>(c[0])),
+                         SrgbToLinear(static_cast<float>(c[1])),
+                         SrgbToLinear(static_cast<float>(c[2])));
 }
 
 nlohmann::json Json(const Eigen::Vector3f& v) { return {v.x(), v.y(), v.z()}; }

@@ -15,29 +15,6 @@ constexpr float kTwoPi = 6.28318530717958648f;
 
 using Rgb = std::array<float, 3>;  // sRGB in [0, 1]
 
-Rgb HsvToRgb(float h, float s, float v) {
-  h = h - std::floor(h);
-  const float c = v * s;
-  const float hp = h * 6.0f;
-  const float x = c * (1.0f - std::abs(std::fmod(hp, 2.0f) - 1.0f));
-  float r = 0, g = 0, b = 0;
-  if (hp < 1) {
-    r = c, g = x;
-  } else if (hp < 2) {
-    r = x, g = c;
-  } else if (hp < 3) {
-    g = c, b = x;
-  } else if (hp < 4) {
-    g = x, b = c;
-  } else if (hp < 5) {
-    r = x, b = c;
-  } else {
-    r = c, b = x;
-  }
-  const float m = v - c;
-  return {r + m, g + m, b + m};
-}
-
 Rgb Mix(const Rgb& a, const Rgb& b, float t) {
   return {a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t};
 }
@@ -69,7 +46,7 @@ Palette RandomPalette(core::data::Rng& rng, int n, float hue_spread, float sat_l
     const float h = hue + hue_spread * static_cast<float>(rng.Uniform(-1.0, 1.0));
     const float s = static_cast<float>(rng.Uniform(sat_lo, sat_hi));
     const float v = static_cast<float>(rng.Uniform(val_lo, val_hi));
-    p.colors.push_back(HsvToRgb(h, s, v));
+    p.colors.push_back(SrgbFromHsv(h, s, v));
   }
   return p;
 }
@@ -227,8 +204,9 @@ cv::Mat GenerateTexture(TextureFamily family, int size, core::data::Rng& rng,
       const float hue = static_cast<float>(rng.Uniform(0.04, 0.11));
       const float sat = static_cast<float>(rng.Uniform(0.35, 0.75));
       const float val = static_cast<float>(rng.Uniform(0.3, 0.8));
-      const Rgb light = HsvToRgb(hue, sat * 0.8f, val);
-      const Rgb dark = HsvToRgb(hue - 0.01f, sat, val * static_cast<float>(rng.Uniform(0.45, 0.7)));
+      const Rgb light = SrgbFromHsv(hue, sat * 0.8f, val);
+      const Rgb dark =
+          SrgbFromHsv(hue - 0.01f, sat, val * static_cast<float>(rng.Uniform(0.45, 0.7)));
       const int rings = static_cast<int>(rng.UniformInt(int64_t{4}, int64_t{20}));
       const float warp = static_cast<float>(rng.Uniform(0.5, 2.5));
       j["light"] = {light[0], light[1], light[2]};
@@ -360,7 +338,7 @@ cv::Mat GenerateTexture(TextureFamily family, int size, core::data::Rng& rng,
       const int per_row = static_cast<int>(rng.UniformInt(int64_t{2}, int64_t{6}));
       const float mortar_w = static_cast<float>(rng.Uniform(0.03, 0.12));
       const Palette pal = RandomPalette(rng, 3, 0.03f, 0.4f, 0.8f, 0.25f, 0.75f);
-      const Rgb mortar = HsvToRgb(0.1f, 0.05f, static_cast<float>(rng.Uniform(0.5, 0.85)));
+      const Rgb mortar = SrgbFromHsv(0.1f, 0.05f, static_cast<float>(rng.Uniform(0.5, 0.85)));
       std::vector<float> tone(static_cast<size_t>(rows * per_row));
       for (float& t : tone) t = static_cast<float>(rng.Uniform());
       j["palette"] = pal.ToJson();

@@ -8,6 +8,8 @@
 // file textures take the same path into the renderer.
 #pragma once
 
+#include <array>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <string>
@@ -16,6 +18,33 @@
 #include "core/data/seed.h"
 
 namespace synface::synth::scene {
+
+// sRGB (r, g, b) in [0, 1] of a colour given as hue (turns, wrapped), saturation and value in
+// [0, 1]. A template so the textures (float) and the rooms' albedos (double) share one formula
+// while each keeps its own precision (and so its exact bytes).
+template <typename T>
+std::array<T, 3> SrgbFromHsv(T h, T s, T v) {
+  h = h - std::floor(h);
+  const T c = v * s;
+  const T hp = h * T(6);
+  const T x = c * (T(1) - std::abs(std::fmod(hp, T(2)) - T(1)));
+  T r = 0, g = 0, b = 0;
+  if (hp < 1) {
+    r = c, g = x;
+  } else if (hp < 2) {
+    r = x, g = c;
+  } else if (hp < 3) {
+    g = c, b = x;
+  } else if (hp < 4) {
+    g = x, b = c;
+  } else if (hp < 5) {
+    r = x, b = c;
+  } else {
+    r = c, b = x;
+  }
+  const T m = v - c;
+  return {r + m, g + m, b + m};
+}
 
 enum class TextureFamily { kNoise, kMarble, kWood, kStripes, kChecker, kCellular, kWoven, kBricks };
 
