@@ -1,6 +1,8 @@
 // Renderer speed on a head at 640x480 on all cores (issue "synth", item 14):
 //   (a) BM_RenderRgbDepthMask: RGB + depth + mask, 4 samples per pixel, shadows from one light;
 //   (b) BM_RenderDepthMask: depth + mask only (one centre ray per pixel);
+//   BM_RenderRoom: (a) with the head inside a room, so every pixel is shaded (as in the
+//   generator's scenes), with a digest of the output bytes;
 // each per labelled sample, i.e. including the rebuild of the posed head's scene, as the
 // generator does for every sample; plus the raw Embree throughput on the same mesh and the same
 // rays (primary and shadow rays; rtcIntersect1 / rtcOccluded1 one ray at a time, the stream API
@@ -26,8 +28,10 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <functional>
+#include <opencv2/core.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -165,7 +169,7 @@ Lighting TheLighting() {
 }
 
 // The posed head of sample `index` (a small rotation, so each sample's scene differs).
-std::unique_ptr<Scene> BuildScene(int index, BuildQuality quality) {
+std::unique_ptr<Scene> BuildScene(int index, BuildQuality quality, bool commit = true) {
   const Head& head = TheHead();
   MeshDesc desc;
   desc.name = head.source;
@@ -178,7 +182,7 @@ std::unique_ptr<Scene> BuildScene(int index, BuildQuality quality) {
                            Eigen::Translation3d(-head.centre);
   auto scene = std::make_unique<Scene>(quality);
   scene->AddMesh(std::move(desc));
-  scene->Commit();
+  if (commit) scene->Commit();
   return scene;
 }
 
@@ -489,6 +493,74 @@ BENCHMARK(BM_RenderDepthMask)
     ->Arg(static_cast<int>(BuildQuality::kMedium))
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// (a) in a room, as the generator's scenes are: the head inside an inward-facing box (walls,
+// floor and ceiling, flat-shaded, slightly glossy) so that every pixel is shaded and casts a
+// shadow ray, as in //synth/datagen:generator_benchmark's a_rgb_depth. Arg 0: the point light of
+// the head benchmark; arg 1: a 0.5 m x 0.5 m area light of the same power at the same place
+// (soft: stratified light samples). Label: an FNV-1a digest of the rgb, depth and mask bytes, to
+// check that a speed-up leaves the output unchanged.
+std::uint64_t Fnv1a(const cv::Mat& m, std::uint64_t h) {
+  for (int y = 0; y < m.rows; ++y) {
+    const auto* row = m.ptr<std::uint8_t>(y);
+    for (size_t i = 0; i < m.cols * m.elemSize(); ++i) h = (h ^ row[i]) * 0x100000001b3ULL;
+  }
+  return h;
+}
+
+void BM_RenderRoom(benchmark::State& state) {
+  const bool area = state.range(0) == 1;
+  const Camera camera = TheCamera();
+  Lighting lighting = TheLighting();
+  if (area) {
+    const Light& point = lighting.lights[0];
+    lighting.lights[0] = Light::Area(point.position, Eigen::Vector3d(0.5, 0, 0),
+                                     Eigen::Vector3d(0, -0.35, 0.35), point.power);
+  }
+  const RenderSettings settings = TheSettings(false);
+  const Eigen::Vector3f c = TheHead().centre.cast<float>();
+  core::io::Mesh room = MakeBox(c + Eigen::Vector3f(-1.6f, -1.3f, -2.4f),
+                                c + Eigen::Vector3f(1.7f, 1.2f, 2.9f), /*inward=*/true, "room");
+  core::io::Mesh table = MakeBox(c + Eigen::Vector3f(-0.9f, -1.3f, -1.6f),
+                                 c + Eigen::Vector3f(0.2f, -0.55f, -0.9f), false, "table");
+  Material wall;
+  wall.albedo = {0.55f, 0.5f, 0.45f};
+  wall.roughness = 0.7f;
+  wall.specular = 0.04f;
+  wall.part = PartLabel::kBackground;
+  auto build = [&](int index) {
+    std::unique_ptr<Scene> scene = BuildScene(index, BuildQuality::kLow, /*commit=*/false);
+    for (const core::io::Mesh* m : {&room, &table}) {
+      MeshDesc d = MeshDescFromMesh(*m, {wall});
+      d.smooth_shading = false;
+      scene->AddMesh(std::move(d));
+    }
+    scene->Commit();
+    return scene;
+  };
+  int index = 0;
+  RenderStats stats;
+  std::uint64_t digest = 0;
+  double cpu = 0;
+  for (auto _ : state) {
+    const double c0 = ProcessCpuSeconds();
+    const auto scene = build(index++ % 2);
+    const RenderOutput out = Render(*scene, camera, lighting, settings);
+    cpu += ProcessCpuSeconds() - c0;
+    stats = out.stats;
+    if (index == 1)
+      digest = Fnv1a(out.mask, Fnv1a(out.depth, Fnv1a(out.rgb, 0xcbf29ce484222325ULL)));
+  }
+  const double n = static_cast<double>(state.iterations());
+  state.counters["samples_per_s"] = benchmark::Counter(n, benchmark::Counter::kIsRate);
+  state.counters["cpu_ms"] = cpu / n * 1e3;
+  state.counters["idle_samples_per_s"] = Threads() * n / cpu;
+  state.counters["camera_rays"] = static_cast<double>(stats.camera_rays);
+  state.counters["shadow_rays"] = static_cast<double>(stats.shadow_rays);
+  state.SetLabel(fmt::format("{}, {} light, {} threads, digest {:016x}", TheHead().source,
+                             area ? "area" : "point", stats.threads, digest));
+}
+BENCHMARK(BM_RenderRoom)->DenseRange(0, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void RayBenchmark(benchmark::State& state, bool shadow) {
   const auto api = static_cast<Api>(state.range(0));
