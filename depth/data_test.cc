@@ -11,6 +11,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/data/dataset.h"
 #include "core/io/exr.h"
 #include "core/io/image.h"
 #include "core/io/mesh.h"
@@ -182,11 +183,71 @@ TEST(Readers, SampleJsonIntrinsics) {
   auto k2 = IntrinsicsFromSampleJson(R"({"K": [[500, 0, 10], [0, 501, 20], [0, 0, 1]]})", "b.json",
                                      20, 40);
   EXPECT_NEAR(k2->fy, 501.0, 1e-9);
+  // synth's records: camera.intrinsics (preferred, rescaled) beside camera.K.
+  auto k3 = IntrinsicsFromSampleJson(
+      R"({"camera": {"K": [[100, 0, 80], [0, 100, 60], [0, 0, 1]], "intrinsics": {"cx": 80.0,
+          "cy": 60.0, "fx": 100.0, "fy": 100.0, "height": 120, "width": 160}}})",
+      "s.json", 80, 60);
+  ASSERT_TRUE(k3.has_value());
+  EXPECT_NEAR(k3->fx, 50.0, 1e-9);
+  EXPECT_NEAR(k3->cy, 30.0, 1e-9);
+  EXPECT_CONTAINS(
+      ErrorOf([] { IntrinsicsFromSampleJson(R"({"camera": {"K": [1, 2]}})", "f.json", 2, 2); }),
+      "camera.K");
   EXPECT_FALSE(IntrinsicsFromSampleJson(R"({"pose": 1})", "c.json", 2, 2).has_value());
   EXPECT_CONTAINS(ErrorOf([] { IntrinsicsFromSampleJson("{", "d.json", 2, 2); }), "d.json");
   EXPECT_CONTAINS(
       ErrorOf([] { IntrinsicsFromSampleJson(R"({"intrinsics": {"fx": 1}})", "e.json", 2, 2); }),
       "intrinsics.fy");
+}
+
+// A dataset exactly as synth writes it (synth/README.md "Files of a sample", synth/labels):
+// dataset.toml with the generator config, manifest columns without "subject" here (subject =
+// id / head.samples_per_subject), and label records whose intrinsics live under camera.K only.
+TEST(Readers, SynthFormatWithoutSubjectColumn) {
+  const fs::path dir = TestDir("synth_format");
+  core::data::DatasetInfo info;
+  info.generator = "synth";
+  info.generator_version = "1.0";
+  info.count = 6;
+  info.labels = {"rgb", "depth", "intrinsics"};
+  info.files = {"rgb.png", "depth.exr", "mask.png", "json"};
+  info.manifest_columns = {"yaw_deg", "pitch_deg", "roll_deg", "background"};
+  info.config = toml::table{{"head", toml::table{{"samples_per_subject", 2}}},
+                            {"camera", toml::table{{"width", 8}, {"height", 6}}}};
+  core::data::ShardWriter writer(dir, info, core::data::Shard::All());
+  for (uint64_t id : writer.Pending()) {
+    core::io::WriteImage(writer.SamplePath(id, "rgb.png"), cv::Mat(6, 8, CV_8UC3, cv::Scalar(9)));
+    core::io::WriteDepthExr(writer.SamplePath(id, "depth.exr"),
+                            cv::Mat(6, 8, CV_32F, cv::Scalar(0.3f + 0.01f * id)));
+    core::io::WriteImage(writer.SamplePath(id, "mask.png"), cv::Mat(6, 8, CV_8UC1, cv::Scalar(1)));
+    core::WriteFileAtomic(writer.SamplePath(id, "json"),
+                          R"({"schema": "synface.synth.sample/1", "camera": {"K": [[5.0, 0.0, 4.0],
+                              [0.0, 6.0, 3.0], [0.0, 0.0, 1.0]], "near_m": 0.01}})");
+    writer.Commit(
+        id,
+        {{"yaw_deg", "0.0"}, {"pitch_deg", "0.0"}, {"roll_deg", "0.0"}, {"background", "plain"}});
+  }
+  core::data::Finalize(dir);
+  SynthDepthDataset src(dir);
+  ASSERT_EQ(src.size(), 6u);
+  EXPECT_EQ(src.Group(0), "0");
+  EXPECT_EQ(src.Group(1), "0");
+  EXPECT_EQ(src.Group(2), "1");
+  EXPECT_EQ(src.Group(5), "2");
+  const DepthSample s = src.Read(4);
+  ASSERT_TRUE(s.has_intrinsics);
+  EXPECT_NEAR(s.intrinsics.fx, 5.0, 1e-12);
+  EXPECT_NEAR(s.intrinsics.fy, 6.0, 1e-12);
+  EXPECT_NEAR(s.intrinsics.cx, 4.0, 1e-12);
+  EXPECT_NEAR(s.depth.at<float>(2, 3), 0.34f, 1e-6);
+  const DepthSplit split = SplitByGroup(src, 0.34);
+  ASSERT_FALSE(split.test.empty());
+  ASSERT_FALSE(split.train.empty());
+  for (size_t i : split.test) {  // whole subjects (pairs of ids) go to one side
+    for (size_t j : split.train) EXPECT_NE(src.Group(i), src.Group(j));
+  }
+  EXPECT_EQ(split.test.size() % 2, 0u);
 }
 
 // ---- NYU Depth v2 (MATLAB v7.3 through matio) -------------------------------------------------

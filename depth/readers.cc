@@ -64,6 +64,17 @@ std::optional<Intrinsics> IntrinsicsFromSampleJson(const std::string& text,
     node = &j["camera"]["intrinsics"];
     where = "camera.intrinsics";
   }
+  // synth's records (synth/labels, schema synface.synth.sample/1) hold the matrix as camera.K
+  // beside camera.intrinsics; older or hand-made records may carry only a top-level K.
+  const nlohmann::json* k_node = nullptr;
+  std::string k_where;
+  if (j.contains("camera") && j["camera"].is_object() && j["camera"].contains("K")) {
+    k_node = &j["camera"]["K"];
+    k_where = "camera.K";
+  } else if (j.contains("K")) {
+    k_node = &j["K"];
+    k_where = "K";
+  }
   Intrinsics k;
   k.width = width;
   k.height = height;
@@ -87,8 +98,8 @@ std::optional<Intrinsics> IntrinsicsFromSampleJson(const std::string& text,
           k = at.Resized(width, height);
         }
       }
-    } else if (j.contains("K")) {
-      const auto& K = j["K"];
+    } else if (k_node != nullptr) {
+      const auto& K = *k_node;
       std::vector<double> v;
       if (K.is_array() && K.size() == 3 && K[0].is_array()) {
         for (const auto& row : K) {
@@ -97,7 +108,7 @@ std::optional<Intrinsics> IntrinsicsFromSampleJson(const std::string& text,
       } else if (K.is_array()) {
         for (const auto& x : K) v.push_back(x.get<double>());
       }
-      if (v.size() != 9) throw MakeError("{}: 'K' must be a 3x3 matrix", source);
+      if (v.size() != 9) throw MakeError("{}: '{}' must be a 3x3 matrix", source, k_where);
       k.fx = v[0];
       k.fy = v[4];
       k.cx = v[2];
@@ -120,6 +131,7 @@ struct SynthDepthDataset::Impl {
   std::string rgb_suffix, depth_suffix = "depth.exr";
   bool has_json = false;
   std::string group_column;
+  int64_t samples_per_subject = 0;  // subject = id / this when no group column (synth's rule)
 };
 
 SynthDepthDataset::SynthDepthDataset(const fs::path& dir) : dir_(dir) {
@@ -151,6 +163,15 @@ SynthDepthDataset::SynthDepthDataset(const fs::path& dir) : dir_(dir) {
       break;
     }
   }
+  // Without a subject column, synth's own rule gives the subject: id / head.samples_per_subject
+  // of the generator config recorded in dataset.toml (synth/README.md).
+  if (const auto n = info.config["head"]["samples_per_subject"].value<int64_t>()) {
+    if (*n < 1) {
+      throw MakeError("{}: dataset.toml config.head.samples_per_subject must be >= 1, got {}",
+                      (dir / "dataset.toml").string(), *n);
+    }
+    impl_->samples_per_subject = *n;
+  }
 }
 
 SynthDepthDataset::~SynthDepthDataset() = default;
@@ -164,8 +185,11 @@ std::string SynthDepthDataset::ManifestHash() const {
 }
 
 std::string SynthDepthDataset::Group(size_t index) const {
-  if (impl_->group_column.empty()) return "";
-  return impl_->dataset.Field(Id(index), impl_->group_column);
+  if (!impl_->group_column.empty()) return impl_->dataset.Field(Id(index), impl_->group_column);
+  if (impl_->samples_per_subject > 0) {
+    return std::to_string(Id(index) / static_cast<uint64_t>(impl_->samples_per_subject));
+  }
+  return "";
 }
 
 DepthSample SynthDepthDataset::Read(size_t index) const {

@@ -4,8 +4,10 @@
 //
 //   synth    <dir>/dataset.toml + manifest.csv + samples/<id>.{rgb.png|rgb.jpg, depth.exr, json}:
 //            EXR channel "Z" = planar depth in metres, 0 = no surface; intrinsics from the
-//            sample JSON ("intrinsics": {fx, fy, cx, cy[, width, height]}, also accepted under
-//            "camera", or "K": 3x3 row-major), synface's pixel-centre convention.
+//            sample JSON as synth/labels writes it ("camera": {"intrinsics": {fx, fy, cx, cy,
+//            width, height}, "K": 3x3 rows}; a top-level "intrinsics" or "K" is accepted too),
+//            synface's pixel-centre convention. Subject: the manifest's "subject" column, else
+//            id / head.samples_per_subject of the generator config in dataset.toml.
 //   nyu      NYU Depth v2 labelled set, nyu_depth_v2_labeled.mat (MATLAB v7.3 = HDF5, read with
 //            matio built with HDF5; v5 files also work): "images" 480x640x3xN uint8 RGB,
 //            "depths" 480x640xN single metres, already registered to the RGB camera. Frames are
@@ -77,7 +79,8 @@ class SynthDepthDataset : public DepthSource {
   std::string kind() const override { return "synth"; }
   size_t size() const override;
   DepthSample Read(size_t index) const override;
-  // The manifest's "subject" (or "identity", "head") column when present.
+  // The manifest's "subject" (or "identity", "head") column when present, else synth's rule
+  // id / config.head.samples_per_subject (dataset.toml), else "".
   std::string Group(size_t index) const override;
   const std::filesystem::path& dir() const { return dir_; }
   uint64_t Id(size_t index) const;

@@ -76,9 +76,12 @@ void WriteToyDepthDataset(const std::filesystem::path& dir, const ToyDatasetOpti
     core::io::WriteDepthExr(writer.SamplePath(id, "depth.exr"), depth);
     core::WriteFileAtomic(
         writer.SamplePath(id, "json"),
-        fmt::format(R"({{"intrinsics": {{"fx": {}, "fy": {}, "cx": {}, "cy": {}, "width": {}, )"
-                    R"("height": {}}}, "generator": "depth_toy"}})",
-                    k.fx, k.fy, k.cx, k.cy, o.width, o.height));
+        // The camera block as synth's label records write it (synth/README.md: camera.K and
+        // camera.intrinsics, pixel-centre convention).
+        fmt::format(R"({{"generator": "depth_toy", "camera": {{"K": [[{}, 0.0, {}], )"
+                    R"([0.0, {}, {}], [0.0, 0.0, 1.0]], "intrinsics": {{"fx": {}, "fy": {}, )"
+                    R"("cx": {}, "cy": {}, "width": {}, "height": {}}}}}}})",
+                    k.fx, k.cx, k.fy, k.cy, k.fx, k.fy, k.cx, k.cy, o.width, o.height));
     writer.Commit(id, {{"subject", fmt::format("s{}", id % o.subjects)}});
   }
   core::data::Finalize(dir);

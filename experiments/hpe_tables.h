@@ -38,6 +38,45 @@ void DegradeSet(hpe::PoseSet& set, const Degradation& degradation);
 // Reads a synth dataset's samples (synth's label JSON fields) and loads 64x64 FSA-Net crops.
 hpe::PoseSet LoadSynthPoseSet(const std::filesystem::path& dataset_dir, int threads);
 
+// A synthetic target-domain stand-in configured under `<prefix>.*` ("target" = the BIWI
+// stand-in every table shares, "sase" = P1 Table 5's second, differently degraded stand-in).
+struct StandInSpec {
+  std::string prefix = "target";
+  std::string stands_in_for = "BIWI";  // the real set it replaces, named in every row
+  std::vector<std::string> configs = {"synth/configs/p1_real.toml"};
+  int64_t count = 600;
+  int64_t seed = 7000001;
+  std::vector<double> yaw_deg = {-75.0, 75.0}, pitch_deg = {-45.0, 45.0}, roll_deg = {-30.0, 30.0};
+  int64_t samples_per_pixel = 1;
+  Degradation degradation{0.7, 6.0, 40, 0};  // seed = `seed`
+};
+// Declares <spec.prefix>.configs/count/seed/yaw_deg/pitch_deg/roll_deg/samples_per_pixel/
+// blur_sigma_px/noise_std/jpeg_quality with `defaults` as default values.
+void DeclareStandInKeys(core::config::Schema& schema, const StandInSpec& defaults);
+// Reads them back; throws core::Error naming the key for a bad [min, max] range.
+StandInSpec ReadStandInSpec(const core::config::Config& config, const std::string& prefix,
+                            const std::string& stands_in_for);
+// The synth overrides that render the stand-in at width x height (part of its cache key).
+std::vector<std::string> StandInOverrides(const StandInSpec& spec, int64_t width, int64_t height);
+
+struct StandIn {
+  std::filesystem::path dir;
+  hpe::PoseSet set;         // degraded 64x64 crops
+  std::string description;  // "a synthetic TARGET-DOMAIN STAND-IN for <real set> ..."
+};
+// Generates (or reuses, tag `hpe_<prefix>`) and degrades the stand-in at the source resolution.
+StandIn PrepareStandIn(const ExperimentContext& ctx, const StandInSpec& spec);
+
+// The synthetic training source: synth `configs` rendered at source.width x source.height with
+// source.seed, split into train / held-out validation by source.validation_fraction.
+struct SourceData {
+  std::filesystem::path dir;
+  hpe::PoseSet train, validation;
+  std::string description;
+};
+SourceData PrepareSource(const ExperimentContext& ctx, const std::vector<std::string>& configs,
+                         int64_t count);
+
 // Declares the keys every hpe table experiment shares (data.*, source.*, target.*, train.*).
 void DeclareHpeDataKeys(core::config::Schema& schema);
 
@@ -66,7 +105,20 @@ struct CachedModel {
 };
 // Trains FSA-Net (train.architecture) on data.source with best-model selection on
 // data.validation, or reuses the model cached for the same source dataset and training keys.
+// Smoke scale uses smoke.epochs/batch_size/lr and smoke.noise_std when >= 0 (else
+// train.noise_std).
 CachedModel EnsureSyntheticModel(const ExperimentContext& ctx, const HpeData& data);
+CachedModel EnsureSyntheticModel(const ExperimentContext& ctx, const SourceData& source);
+
+// P1 Table 6's background variants: name (config value) -> row id and synth config.
+struct BackgroundVariant {
+  std::string name;    // "plain", "textured", "real", "textured_real"
+  std::string row_id;  // papers/tables/14_p1_table6.toml row
+  std::string label;   // "Textured + Real"
+  std::string synth_config;
+};
+// Throws core::Error listing the known names for an unknown one.
+BackgroundVariant BackgroundVariantByName(const std::string& name);
 
 // A result row with yaw/pitch/roll (and mae when `with_mae`) columns.
 core::results::ResultRow MaeRow(const std::string& id, const hpe::PoseMae& mae, bool with_mae,
@@ -75,5 +127,11 @@ core::results::ResultRow MaeRow(const std::string& id, const hpe::PoseMae& mae, 
 Experiment P1Table2SyntheticExperiment(const std::string& name);
 Experiment P1Table3NarrowRangeExperiment(const std::string& name);
 Experiment P1Table4TransferExperiment(const std::string& name);
+// P1 Table 5: without / with the three-step adversarial DA, on the BIWI and the SASE stand-ins.
+Experiment P1Table5DomainAdaptationExperiment(const std::string& name);
+// P1 Table 6: one model per background variant, each tested on the BIWI stand-in.
+Experiment P1Table6BackgroundsExperiment(const std::string& name);
+// P2 Table I: the synthetic-only FSA-Net on the BIWI stand-in, full and narrow range.
+Experiment P2Table1Experiment(const std::string& name);
 
 }  // namespace synface::experiments

@@ -88,5 +88,100 @@ TEST(HpeTables, PaperScaleNamesTheMissingBiwiRoot) {
   EXPECT_FALSE(fs::exists(runs / "_datasets"));
 }
 
+TEST(HpeTables, BackgroundVariantsMapToTable6RowsAndSynthConfigs) {
+  EXPECT_EQ(BackgroundVariantByName("plain").synth_config, "synth/configs/p1_plain.toml");
+  EXPECT_EQ(BackgroundVariantByName("real").row_id, "real");
+  const BackgroundVariant tr = BackgroundVariantByName("textured_real");
+  EXPECT_EQ(tr.row_id, "textured_plus_real");
+  EXPECT_EQ(tr.synth_config, "synth/configs/p1_textured_real.toml");
+  try {
+    BackgroundVariantByName("brodatz");
+    FAIL() << "unknown variant accepted";
+  } catch (const core::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("brodatz"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("textured_real"), std::string::npos);
+  }
+}
+
+TEST(HpeTables, StandInOverridesKeepTheCacheKeyOrder) {
+  StandInSpec s;  // the BIWI stand-in defaults
+  const std::vector<std::string> expected = {"camera.width=192",
+                                             "camera.height=144",
+                                             "output.depth=false",
+                                             "output.mask=false",
+                                             "output.rgb_format=\"png\"",
+                                             "seed=7000001",
+                                             "pose.mode=\"uniform\"",
+                                             "pose.yaw_deg=[-75.000, 75.000]",
+                                             "pose.pitch_deg=[-45.000, 45.000]",
+                                             "pose.roll_deg=[-30.000, 30.000]",
+                                             "render.samples_per_pixel=1"};
+  EXPECT_EQ(StandInOverrides(s, 192, 144), expected);
+}
+
+// The three new experiments at toy size, sharing Table 2's cached data and model.
+TEST(HpeTables, Tables5And6AndP2Table1AtToySize) {
+  const fs::path runs = fs::path(std::getenv("TEST_TMPDIR")) / "runs_more";
+  const auto r2 = core::results::ReadResult(
+      RunExperiment(P1Table2SyntheticExperiment("p1_table2_synthetic"), Toy(runs)));
+
+  std::vector<std::string> a5 = Toy(runs);
+  for (const char* kv : {"sase.count=12", "smoke.da_epochs=1", "smoke.da_batch_size=4"}) {
+    a5.push_back(kv);
+  }
+  const auto r5 = core::results::ReadResult(
+      RunExperiment(P1Table5DomainAdaptationExperiment("p1_table5_domain_adaptation"), a5));
+  ASSERT_EQ(r5.rows.size(), 4u);
+  EXPECT_EQ(r5.rows[0].row, "biwi_without_da");
+  EXPECT_EQ(r5.rows[1].row, "biwi_with_da");
+  EXPECT_EQ(r5.rows[2].row, "sase_without_da");
+  EXPECT_EQ(r5.rows[3].row, "sase_with_da");
+  for (const auto& row : r5.rows) {
+    EXPECT_NE(row.note.find("STAND-IN"), std::string::npos) << row.row;
+    EXPECT_EQ(row.values.count("mae"), 1u);
+  }
+  EXPECT_TRUE(r5.extra["model_key"] == r2.extra["model_key"]);  // no retraining
+  // "Without" on the BIWI stand-in is Table 2's measurement of the same model on the same data.
+  EXPECT_DOUBLE_EQ(r5.rows[0].values.at("mae").value.get<double>(),
+                   r2.rows[0].values.at("mae").value.get<double>());
+  EXPECT_EQ(r5.extra["sase"]["da_steps"].get<int>(), 3);  // 12 images / 4, one epoch
+  EXPECT_NE(r5.data.description.find("STAND-IN for SASE"), std::string::npos);
+
+  const auto rp2 = core::results::ReadResult(
+      RunExperiment(P2Table1Experiment("p2_table1_synthetic"), Toy(runs)));
+  ASSERT_EQ(rp2.rows.size(), 2u);
+  EXPECT_EQ(rp2.rows[1].row, "ours_synthetic_biwi_narrow");
+  EXPECT_LE(rp2.extra["narrow"]["count"].get<int>(), rp2.extra["full"]["count"].get<int>());
+  EXPECT_TRUE(rp2.extra["model_key"] == r2.extra["model_key"]);
+
+  std::vector<std::string> a6 = Toy(runs);
+  a6.push_back("backgrounds.variants=[\"plain\", \"textured_real\"]");
+  a6.push_back("smoke.background_count=24");  // = source.count: textured_real is Table 2's set
+  const auto r6 = core::results::ReadResult(
+      RunExperiment(P1Table6BackgroundsExperiment("p1_table6_backgrounds"), a6));
+  ASSERT_EQ(r6.rows.size(), 2u);
+  EXPECT_EQ(r6.rows[0].row, "plain");
+  EXPECT_EQ(r6.rows[1].row, "textured_plus_real");
+  EXPECT_TRUE(r6.extra["textured_plus_real"]["model_key"] == r2.extra["model_key"]);
+  EXPECT_FALSE(r6.extra["plain"]["model_key"] == r2.extra["model_key"]);
+  EXPECT_NE(r6.rows[0].note.find("p1_plain.toml"), std::string::npos);
+}
+
+TEST(HpeTables, NewTablesAtPaperScaleNameTheMissingData) {
+  const fs::path runs = fs::path(std::getenv("TEST_TMPDIR")) / "runs_paper_more";
+  auto expect_named = [&](const Experiment& e, const std::string& key) {
+    try {
+      RunExperiment(e, {"--scale=paper", "--runs", runs.string()});
+      FAIL() << e.name << " ran without real data";
+    } catch (const core::Error& err) {
+      EXPECT_NE(std::string(err.what()).find(key), std::string::npos) << err.what();
+    }
+  };
+  expect_named(P1Table5DomainAdaptationExperiment("p1_table5_domain_adaptation"), "data.sase_root");
+  expect_named(P1Table6BackgroundsExperiment("p1_table6_backgrounds"), "data.biwi_root");
+  expect_named(P2Table1Experiment("p2_table1_synthetic"), "data.biwi_root");
+  EXPECT_FALSE(fs::exists(runs / "_datasets"));
+}
+
 }  // namespace
 }  // namespace synface::experiments

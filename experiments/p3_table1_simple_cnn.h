@@ -3,11 +3,12 @@
 // facial crop (ground truth < 0.5 m). Rows 1-2 (pre-trained DenseDepth and MiDaS on the synthetic
 // data) need released third-party weights and stay "not run".
 //
-// Data: a synface depth dataset folder (dataset.toml + manifest + samples/<id>.{rgb.png,
-// depth.exr, json}; data.root), split by subject (manifest column "subject") into train / test.
-// Paper scale needs that folder (fails at once naming it). Smoke scale, when the folder is absent
-// and data.stand_in is on, writes depth/toy_data's procedural scenes into the run folder instead
-// and labels the record "synthetic-stand-in" — a toy, not the synth engine's faces.
+// Data (experiments/depth_tables.h, shared with P4 Table 1 and P5 Tables 1 and 3): at smoke
+// scale synth's c3i_depth preset rendered at 128x96 (350 samples = 5 subjects, generated once
+// under runs/_datasets/ through EnsureSynthDataset and labelled as synface's renderer standing in
+// for the authors' Blender set); at paper scale the dataset folder data.root (fails at once
+// naming it). Split by subject (synth's subject = id / head.samples_per_subject) into train /
+// test. smoke.data.source = "toy" uses depth/toy_data's procedural scenes (tests only).
 //
 // Variants: default = correct evaluation (prediction up-sampled to the ground truth, per-image
 // means) with ImageNet-normalised RGB input and nearest-neighbour depth resizing; as_run = the

@@ -1,4 +1,4 @@
-// P3 Table I experiment at toy size: the smoke path (stand-in data written into the run folder,
+// P3 Table I experiment at toy size: the smoke path (toy data written into the run folder,
 // subject split, training, full and facial-crop evaluation, pictures) and the paper path's
 // refusal without data. Values are not asserted (a few steps learn little); their presence,
 // provenance and ranges are.
@@ -19,10 +19,10 @@ namespace fs = std::filesystem;
 TEST(P3Table1SimpleCnn, SmokeRunOnStandInData) {
   const fs::path runs = fs::path(std::getenv("TEST_TMPDIR")) / "runs";
   const auto experiment = P3Table1SimpleCnnExperiment("p3_table1_simple_cnn");
-  const fs::path path =
-      RunExperiment(experiment, {"--runs", runs.string(), "data.root=/nonexistent/c3i_depth",
-                                 "smoke.steps=3", "smoke.stand_in_samples=12", "smoke.width=64",
-                                 "smoke.height=48", "smoke.batch_size=2", "scale.threads=1"});
+  const fs::path path = RunExperiment(
+      experiment, {"--runs", runs.string(), "smoke.data.source=toy", "smoke.steps=3",
+                   "smoke.data.count=12", "smoke.data.width=64", "smoke.data.height=48",
+                   "smoke.width=64", "smoke.height=48", "smoke.batch_size=2", "scale.threads=1"});
   const auto r = core::results::ReadResult(path);
   EXPECT_EQ(r.scale, "smoke");
   EXPECT_EQ(r.data.kind, "synthetic-stand-in");
@@ -34,7 +34,7 @@ TEST(P3Table1SimpleCnn, SmokeRunOnStandInData) {
     EXPECT_LE(d1, 1.0);
     EXPECT_GT(row.values.at("rmse").value.get<double>(), 0.0);
   }
-  EXPECT_TRUE(fs::exists(path.parent_path() / "train" / "model.pt"));
+  EXPECT_TRUE(fs::exists(fs::path(r.extra["model_dir"].get<std::string>()) / "model.pt"));
   EXPECT_TRUE(fs::exists(path.parent_path() / "predictions" / "metrics.json"));
   EXPECT_EQ(r.extra["train"]["steps"].get<int64_t>(), 3);
 }

@@ -188,6 +188,27 @@ TEST(SynthReader, ReadsPoseFromRAndCropsFromLandmarks) {
   }
 }
 
+TEST(SynthReader, DefaultKeysAreSynthsLabelFields) {
+  // The layout synth/labels writes (trimmed): head_pose.R/t, landmarks_68.xy, camera.K (and the
+  // intrinsics object beside it), head.subject.
+  std::string xy;
+  for (int k = 0; k < 68; ++k) xy += fmt::format("{}[{}, {}]", k ? ", " : "", 10 + k, 20 + k);
+  const SynthLabel l = ParseSynthLabel(
+      fmt::format(R"({{"head_pose": {{"R": [[1,0,0],[0,1,0],[0,0,1]], "t": [0, 0.01, 0.3],
+          "yaw_deg": 0}}, "camera": {{"K": [[120, 0, 96], [0, 121, 72], [0, 0, 1]],
+          "intrinsics": {{"fx": 1, "fy": 1, "cx": 0, "cy": 0}}}},
+          "landmarks_68": {{"count": 68, "xy": [{}]}}, "head": {{"subject": 42}}}})",
+                  xy),
+      "000000.json");
+  ASSERT_EQ(l.landmarks.size(), 68u);
+  EXPECT_EQ(l.landmarks[67].x(), 77);
+  ASSERT_TRUE(l.intrinsics.has_value());
+  EXPECT_EQ((*l.intrinsics)(1, 1), 121);  // camera.K, not the object beside it
+  ASSERT_TRUE(l.translation.has_value());
+  EXPECT_EQ(l.translation->z(), 0.3);
+  EXPECT_EQ(l.group, 42);
+}
+
 TEST(SynthReader, NamesTheFileOfABadLabel) {
   EXPECT_CONTAINS(ErrorOf([] { ParseSynthLabel(R"({"pose": {}})", "s/000004.json"); }),
                   "s/000004.json: no head rotation");

@@ -1,6 +1,7 @@
 // FSA-Net (parameter counts pinned to the authors' architectures, MACs, SSR arithmetic, capsule
 // routing), the 6DRepNet-style pieces, the gradient reversal layer, the DA loss, and the training
 // strategies end to end at toy size (resume equality, model files, predict).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -14,6 +15,7 @@
 #include "core/geometry/head_pose.h"
 #include "core/io/image.h"
 #include "core/nn/complexity.h"
+#include "core/nn/layers.h"
 #include "core/nn/registry.h"
 #include "core/nn/runtime.h"
 #include "core/nn/state_dict.h"
@@ -553,6 +555,67 @@ TEST(Training, AdversarialThreeSteps) {
   const AdversarialReport r2 = TrainAdversarial(again, source, target, o);
   EXPECT_EQ(r2.sampled_source, r.sampled_source);
   EXPECT_TRUE(SameParameters(*model, *again));
+}
+
+TEST(Training, PreciseBatchNormReestimatesRunningStatistics) {
+  const PoseSet set = ToySet(8, 3);
+  auto model = FreshModel("fsanet_capsule_1x1", 4);
+  model->eval();
+  nn::BatchNorm2dImpl* bn = nullptr;  // FSA-Net's BatchNorm is core/nn's
+  for (const auto& m : model->modules()) {
+    if ((bn = dynamic_cast<nn::BatchNorm2dImpl*>(m.get())) != nullptr) break;
+  }
+  ASSERT_NE(bn, nullptr);
+  const InputSpec spec = InputSpecFor(*model);
+  PreciseBatchNorm(*model, set, spec, 2, 4, 11);
+  const torch::Tensor mean1 = bn->running_mean.clone(), var1 = bn->running_var.clone();
+  EXPECT_GT(mean1.abs().max().item<double>(), 1e-4);  // no longer the reset value 0
+  EXPECT_FALSE(model->is_training());                 // the mode is restored ...
+  ASSERT_TRUE(bn->options.momentum().has_value());    // ... and the momentum
+  EXPECT_DOUBLE_EQ(*bn->options.momentum(), 0.01);
+  // Cumulative average, not momentum: the result does not depend on the previous statistics.
+  bn->running_mean.fill_(5.0);
+  PreciseBatchNorm(*model, set, spec, 2, 4, 11);
+  EXPECT_TRUE(torch::allclose(bn->running_mean, mean1));
+  EXPECT_TRUE(torch::allclose(bn->running_var, var1));
+  EXPECT_THROW(PreciseBatchNorm(*model, PoseSet{}, spec, 2, 4, 11), core::Error);
+}
+
+TEST(Training, AdversarialFromACachedSourceModelSkipsStep1) {
+  const fs::path dir = TestDir("adversarial_cached");
+  const PoseSet source = ToySet(16, 6), target = ToySet(8, 7, 40);
+  TrainOptions pre_o;
+  pre_o.run_dir = dir / "pre";
+  pre_o.epochs = 1;
+  pre_o.threads = 1;
+  pre_o.show_progress = false;
+  const TrainReport pre = TrainSupervised(FreshModel("fsanet_capsule_1x1", 8), source, pre_o);
+  ASSERT_TRUE(pre.finished);
+  AdversarialOptions o;
+  o.run_dir = dir / "da";
+  o.step1_model_file = pre.model_file;
+  o.adaptation_epochs = 1;
+  o.batch_size = 4;
+  o.threads = 1;
+  o.show_progress = false;
+  // A differently seeded model: step 1 must replace its weights by the cached model's.
+  auto model = std::dynamic_pointer_cast<FsaNet>(FreshModel("fsanet_capsule_1x1", 9));
+  const AdversarialReport r = TrainAdversarial(model, source, target, o);
+  EXPECT_TRUE(r.step1.finished);
+  EXPECT_EQ(r.step1.model_file, pre.model_file);
+  EXPECT_FALSE(fs::exists(dir / "da" / "step1"));
+  ASSERT_TRUE(r.step3.finished);
+  EXPECT_EQ(r.step3.steps, 2);
+  // Step 2 predicted with the cached model: the pairs equal those from a model loaded from it.
+  const std::string pairs = core::ReadFile(dir / "da" / "step2_pairs.csv");
+  auto loaded = std::dynamic_pointer_cast<FsaNet>(LoadModelFile(pre.model_file).model);
+  const auto pred = Predict(*loaded, target, InputSpecFor(*loaded));
+  EXPECT_NE(pairs.find(fmt::format("0,{},{:.6f},", r.sampled_source[0], pred[0][0])),
+            std::string::npos)
+      << pairs;
+  o.run_dir = dir / "missing";
+  o.step1_model_file = dir / "nope.ckpt";
+  EXPECT_THROW(TrainAdversarial(model, source, target, o), core::Error);
 }
 
 TEST(Predict, FolderOfCropsToCsvAndDrawings) {

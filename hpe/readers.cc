@@ -304,12 +304,14 @@ std::vector<PoseRecord> ReadSynthDataset(const fs::path& dir, const SynthReadOpt
   std::vector<PoseRecord> records;
   records.reserve(ds.size());
   for (uint64_t id : ds.Ids()) {
-    if (!ds.Has(id, options.image_suffix) || !ds.Has(id, options.label_suffix)) continue;
+    std::string image_suffix = options.image_suffix;
+    if (image_suffix.empty()) image_suffix = ds.Has(id, "rgb.png") ? "rgb.png" : "rgb.jpg";
+    if (!ds.Has(id, image_suffix) || !ds.Has(id, options.label_suffix)) continue;
     const fs::path json_path = ds.Path(id, options.label_suffix);
     const SynthLabel label =
         ParseSynthLabel(core::ReadFile(json_path), json_path.string(), options);
     PoseRecord r;
-    r.image = ds.Path(id, options.image_suffix);
+    r.image = ds.Path(id, image_suffix);
     r.pose = geo::HeadPoseFromRotation(label.rotation);
     r.group = label.group;
     r.name = core::data::SampleFileName(id, "", ds.info().Digits());
@@ -336,7 +338,8 @@ std::vector<PoseRecord> ReadSynthDataset(const fs::path& dir, const SynthReadOpt
     records.push_back(std::move(r));
   }
   if (records.empty()) {
-    throw MakeError("{}: no sample has both .{} and .{}", dir.string(), options.image_suffix,
+    throw MakeError("{}: no sample has both .{} and .{}", dir.string(),
+                    options.image_suffix.empty() ? "rgb.png (or .rgb.jpg)" : options.image_suffix,
                     options.label_suffix);
   }
   return records;

@@ -31,14 +31,19 @@ namespace synface::hpe {
 // ----------------------------------------------------------------------------
 
 struct SynthReadOptions {
-  // JSON pointers tried in order for each field; the first present one is used.
+  // JSON pointers tried in order for each field; the first present one is used. The first of
+  // each is synth's label field (synth/labels, synth/README.md): head_pose.R / .t,
+  // landmarks_68.xy, camera.K, head.subject; the others read older or foreign layouts.
   std::vector<std::string> rotation_keys = {"/head_pose/R", "/pose/R", "/cam_from_head/R", "/R"};
-  std::vector<std::string> landmark_keys = {"/landmarks_2d", "/landmarks/points_2d",
-                                            "/landmarks/2d", "/landmarks68_2d"};
+  std::vector<std::string> landmark_keys = {"/landmarks_68/xy", "/landmarks_2d",
+                                            "/landmarks/points_2d", "/landmarks/2d",
+                                            "/landmarks68_2d"};
   std::vector<std::string> translation_keys = {"/head_pose/t", "/pose/t", "/cam_from_head/t", "/t"};
-  std::vector<std::string> intrinsics_keys = {"/intrinsics", "/camera/intrinsics", "/K"};
-  std::vector<std::string> group_keys = {"/identity", "/identity_id", "/subject"};
-  std::string image_suffix = "rgb.png";
+  std::vector<std::string> intrinsics_keys = {"/camera/K", "/intrinsics", "/camera/intrinsics",
+                                              "/K"};
+  std::vector<std::string> group_keys = {"/head/subject", "/identity", "/identity_id", "/subject"};
+  // Empty: synth's RGB file, whichever format the dataset wrote (rgb.png, else rgb.jpg).
+  std::string image_suffix;
   std::string label_suffix = "json";
   double landmark_margin = kLandmarkMargin;
   // Without landmarks: a square of 2 x head_half_size_m around the projected head origin.

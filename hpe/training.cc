@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "core/nn/checkpoint.h"
+#include "core/nn/layers.h"
 #include "core/nn/runtime.h"
 #include "core/nn/schedule.h"
 #include "core/nn/trainer.h"
@@ -90,6 +91,57 @@ nn::Metrics MaeMetrics(const PoseMae& m) {
 
 }  // namespace
 
+void PreciseBatchNorm(nn::Model& model, const PoseSet& set, const InputSpec& spec, int batches,
+                      int batch_size, uint64_t seed) {
+  if (set.count() == 0) throw MakeError("precise BN: the set is empty");
+  if (batches <= 0 || batch_size <= 0) throw MakeError("precise BN: batches and size must be > 0");
+  // core/nn's BatchNorm2d (FSA-Net, core/nn backbones) and LibTorch's own (anything else).
+  std::vector<std::pair<nn::BatchNorm2dImpl*, std::optional<double>>> ours;
+  std::vector<std::pair<torch::nn::BatchNorm2dImpl*, c10::optional<double>>> bn2;
+  std::vector<std::pair<torch::nn::BatchNorm1dImpl*, c10::optional<double>>> bn1;
+  for (const auto& m : model.modules()) {
+    if (auto* b = dynamic_cast<nn::BatchNorm2dImpl*>(m.get())) {
+      if (!b->options.track_running_stats()) continue;
+      ours.emplace_back(b, b->options.momentum());
+      torch::NoGradGuard no_grad;
+      b->running_mean.zero_();
+      b->running_var.fill_(1.0);
+      b->num_batches_tracked.zero_();
+      b->options.momentum(std::nullopt);  // cumulative average over the batches below
+    } else if (auto* t2 = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) {
+      bn2.emplace_back(t2, t2->options.momentum());
+      t2->reset_running_stats();
+      t2->options.momentum(c10::nullopt);
+    } else if (auto* t1 = dynamic_cast<torch::nn::BatchNorm1dImpl*>(m.get())) {
+      bn1.emplace_back(t1, t1->options.momentum());
+      t1->reset_running_stats();
+      t1->options.momentum(c10::nullopt);
+    }
+  }
+  const bool was_training = model.is_training();
+  model.train();
+  {
+    torch::NoGradGuard no_grad;
+    InputSpec unit = spec;
+    unit.imagenet_normalize = false;
+    const std::vector<int64_t> perm =
+        nn::EpochPermutation(seed, 0, static_cast<int64_t>(set.count()));
+    size_t pos = 0;
+    for (int b = 0; b < batches && pos < perm.size(); ++b) {
+      std::vector<size_t> idx;
+      for (; idx.size() < static_cast<size_t>(batch_size) && pos < perm.size(); ++pos) {
+        idx.push_back(static_cast<size_t>(perm[pos]));
+      }
+      if (idx.size() < 2) break;  // BatchNorm needs two samples in training mode
+      model.forward(NormalizeInput(BatchImages(set, idx, unit), spec));
+    }
+  }
+  model.train(was_training);
+  for (auto& [b, mom] : ours) b->options.momentum(mom);
+  for (auto& [b, mom] : bn2) b->options.momentum(mom);
+  for (auto& [b, mom] : bn1) b->options.momentum(mom);
+}
+
 TrainOptions SyntheticOnlyOptions() {
   TrainOptions o;
   o.noise_std = 0.02;
@@ -130,6 +182,8 @@ TrainReport TrainSupervised(const std::shared_ptr<nn::Model>& model, const PoseS
   to.save_final_weights = false;
   to.show_progress = o.show_progress;
   to.label = o.label;
+  to.process_group = o.process_group;
+  const bool root = !o.process_group || o.process_group->is_root();
   nn::Trainer trainer(to);
   auto tracker = std::make_shared<BestTrackerImpl>();
   trainer.AddModule("model", model);
@@ -150,7 +204,12 @@ TrainReport TrainSupervised(const std::shared_ptr<nn::Model>& model, const PoseS
 
   EpochBatches batches(o.seed, train.count(), o.batch_size);
   trainer.SetStep([&](nn::StepContext& ctx) {
-    const std::vector<size_t> idx = batches.Get(ctx.epoch, ctx.step_in_epoch);
+    std::vector<size_t> idx = batches.Get(ctx.epoch, ctx.step_in_epoch);
+    if (ctx.world_size > 1) {  // this rank's part of the global batch
+      const auto [begin, end] =
+          nn::ShardRange(static_cast<int64_t>(idx.size()), ctx.rank, ctx.world_size);
+      idx = std::vector<size_t>(idx.begin() + begin, idx.begin() + end);
+    }
     torch::Tensor x = BatchImages(train, idx, unit);
     if (o.noise_std > 0) x = (x + o.noise_std * torch::randn_like(x)).clamp(0.0, 1.0);
     const torch::Tensor out = model->forward(NormalizeInput(x, spec));
@@ -161,10 +220,13 @@ TrainReport TrainSupervised(const std::shared_ptr<nn::Model>& model, const PoseS
   std::optional<PoseMae> last_validation;
   if (o.validation) {
     trainer.SetEval([&](const nn::StepContext& ctx) {
+      if (o.precise_bn_batches > 0) {
+        PreciseBatchNorm(*model, train, spec, o.precise_bn_batches, o.batch_size, o.seed + 7);
+      }
       const PoseMae m = EvaluateFiltered(Predict(*model, *o.validation, spec), o.validation->labels,
                                          o.validation_filter);
       last_validation = m;
-      if (tracker->Offer(m, ctx.step + 1)) {
+      if (tracker->Offer(m, ctx.step + 1) && root) {
         auto meta = o.metadata;
         meta["selected_at_step"] = std::to_string(ctx.step + 1);
         meta["validation_mae"] = fmt::format("{:.6f}", m.mean);
@@ -189,7 +251,10 @@ TrainReport TrainSupervised(const std::shared_ptr<nn::Model>& model, const PoseS
   }
   if (r.finished) {
     report.model_file = o.run_dir / "model.ckpt";
-    SaveModelFile(report.model_file, *model, spec, o.metadata);
+    if (o.precise_bn_batches > 0) {
+      PreciseBatchNorm(*model, train, spec, o.precise_bn_batches, o.batch_size, o.seed + 7);
+    }
+    if (root) SaveModelFile(report.model_file, *model, spec, o.metadata);
   }
   return report;
 }
@@ -255,14 +320,24 @@ AdversarialReport TrainAdversarial(const std::shared_ptr<FsaNet>& model, const P
   const InputSpec spec = InputSpecFor(*model);
 
   // Step 1: the source model on split 1.
-  TrainOptions s1 = o.source_training;
-  s1.run_dir = o.run_dir / "step1";
-  s1.label = "DA step 1";
-  s1.metadata["strategy"] = "adversarial_step1";
-  report.step1 = TrainSupervised(model, source.Subset(split.first), s1);
-  if (!report.step1.finished) return report;
-  if (!report.step1.best_model_file.empty()) {  // P1: the best model on the held-out set
-    nn::LoadModuleFromCheckpoint(report.step1.best_model_file, "model", *model);
+  if (!o.step1_model_file.empty()) {
+    if (!fs::exists(o.step1_model_file)) {
+      throw MakeError("adversarial DA: step1_model_file {} does not exist",
+                      o.step1_model_file.string());
+    }
+    nn::LoadModuleFromCheckpoint(o.step1_model_file, "model", *model);
+    report.step1.finished = true;
+    report.step1.model_file = o.step1_model_file;
+  } else {
+    TrainOptions s1 = o.source_training;
+    s1.run_dir = o.run_dir / "step1";
+    s1.label = "DA step 1";
+    s1.metadata["strategy"] = "adversarial_step1";
+    report.step1 = TrainSupervised(model, source.Subset(split.first), s1);
+    if (!report.step1.finished) return report;
+    if (!report.step1.best_model_file.empty()) {  // P1: the best model on the held-out set
+      nn::LoadModuleFromCheckpoint(report.step1.best_model_file, "model", *model);
+    }
   }
 
   // Step 2: nearest source sample (split 2) for every target image's predicted pose.

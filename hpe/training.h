@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "core/nn/distributed.h"
 #include "core/nn/model.h"
 #include "hpe/adversarial.h"
 #include "hpe/da_sampling.h"
@@ -57,11 +58,20 @@ struct TrainOptions {
   const PoseSet* validation = nullptr;
   AngleLimits validation_filter = NoFilter();
   int eval_every_epochs = 1;
+  // "Precise BN": before every validation and before the model files are written, re-estimate
+  // every BatchNorm's running statistics as the plain average over this many training batches
+  // (no gradient; weights unchanged). 0 = off (the thesis's runs). Short runs need it: Keras's
+  // BN momentum 0.99 leaves the running statistics far from the trained weights' after a few
+  // hundred steps, and the eval-mode network then outputs a near-constant pose.
+  int precise_bn_batches = 0;
   int checkpoint_every_epochs = 1;
   int64_t stop_after_steps = 0;  // > 0: return after this many steps of this call (tests)
   bool show_progress = true;
   std::string label = "train";
   std::map<std::string, std::string> metadata;  // copied into the model files
+  // Data-parallel training (core/nn/distributed.h): each rank trains on its ShardRange of every
+  // batch (batch_size is the global batch); rank 0 writes the run folder and model files.
+  std::shared_ptr<core::nn::ProcessGroup> process_group;
 };
 
 // P1's synthetic-only recipe: the defaults above plus Gaussian pixel noise of sigma 0.02
@@ -81,6 +91,12 @@ struct TrainReport {
   std::filesystem::path model_file;       // set when finished
   std::filesystem::path best_model_file;  // set when a validation set was given
 };
+
+// Re-estimates the running statistics of every BatchNorm in `model` from `batches` batches of
+// `set` (a seeded random subset; cumulative average, not momentum), in training mode without
+// gradient; restores the momentum and the training flag. Throws core::Error for an empty set.
+void PreciseBatchNorm(core::nn::Model& model, const PoseSet& set, const InputSpec& spec,
+                      int batches, int batch_size, uint64_t seed);
 
 // Trains `model` (FSA-Net or 6DRepNet-style; not the fusion, whose members train separately) on
 // `train` in place. Throws core::Error for an empty set or a batch larger than the set.
@@ -108,7 +124,11 @@ FineTuneReport FineTune(const std::filesystem::path& pretrained_model_file, cons
 
 struct AdversarialOptions {
   std::filesystem::path run_dir;
-  TrainOptions source_training;   // step 1 (run_dir/label ignored); paper: 70 epochs
+  TrainOptions source_training;  // step 1 (run_dir/label ignored); paper: 70 epochs
+  // When set, step 1 is not trained: this model file (inference.h) is loaded into `model` as the
+  // source model instead (a cached synthetic-only model shared with other experiments). Split 1 is
+  // then still left out of the step-2 pool, whatever data that model was trained on.
+  std::filesystem::path step1_model_file;
   size_t split1_count = 0;        // source samples in split 1; 0 = half
   bool drop_last_source = true;   // the authors' poseData[50000:-1]
   NearestSourceOptions sampling;  // step 2
