@@ -182,7 +182,9 @@ TEST(Scenery, FurnishedRoomKeepsClearOfTheHeadAndInsideTheRoom) {
           m.name.find("wall") != std::string::npos || m.name == "floor" || m.name == "ceiling";
       for (const auto& p : m.positions) {
         EXPECT_TRUE(room.contains(p.cast<double>())) << m.name;
-        if (!structure) EXPECT_GE(std::hypot(p.x(), p.z()), 0.3) << m.name;
+        if (!structure) {
+          EXPECT_GE(std::hypot(p.x(), p.z()), 0.3) << m.name;
+        }
       }
     }
   }
