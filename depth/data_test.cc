@@ -15,6 +15,7 @@
 #include "core/io/exr.h"
 #include "core/io/image.h"
 #include "core/io/mesh.h"
+#include "core/testing/testing.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "depth/metrics.h"
@@ -25,27 +26,8 @@
 namespace synface::depth {
 namespace {
 namespace fs = std::filesystem;
-
-fs::path TestDir(const std::string& name) {
-  fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-template <typename F>
-std::string ErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const core::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected core::Error";
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
+using core::test_support::ErrorOf;
+using core::test_support::TestDir;
 
 cv::Mat Row(std::initializer_list<float> v) {
   cv::Mat m(1, static_cast<int>(v.size()), CV_32F);

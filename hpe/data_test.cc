@@ -18,6 +18,7 @@
 #include "core/geometry/pose_formats.h"
 #include "core/geometry/rotation.h"
 #include "core/io/image.h"
+#include "core/testing/testing.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 #include "hpe/da_sampling.h"
@@ -29,31 +30,12 @@
 namespace synface::hpe {
 namespace {
 namespace fs = std::filesystem;
+using core::test_support::ErrorOf;
+using core::test_support::TestDir;
 namespace geo = core::geometry;
 using Eigen::Vector2d;
 using Eigen::Vector3d;
 using Eigen::Vector4d;
-
-fs::path TestDir(const std::string& name) {
-  fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-template <typename F>
-std::string ErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const core::Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected core::Error";
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
 
 void ExpectPoseNear(const geo::HeadPose& a, const geo::HeadPose& b, double tol = 1e-9) {
   EXPECT_NEAR(a.yaw, b.yaw, tol);

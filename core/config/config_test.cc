@@ -7,37 +7,19 @@
 #include <string>
 
 #include "core/config/toml_writer.h"
+#include "core/testing/testing.h"
 #include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
 namespace synface::core::config {
 namespace {
 namespace fs = std::filesystem;
-
-fs::path TestDir(const std::string& name) {
-  fs::path dir = fs::path(std::getenv("TEST_TMPDIR")) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using core::test_support::ErrorOf;
+using core::test_support::TestDir;
 
 void Write(const fs::path& path, const std::string& text) { WriteFileAtomic(path, text); }
 
 // The message of the core::Error `f` throws (fails the test when it throws nothing).
-template <typename F>
-std::string ErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected core::Error";
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << (haystack)
-
 Schema ExampleSchema() {
   Schema s;
   s.Required<std::string>("data.root", "dataset folder")
